@@ -1,0 +1,20 @@
+"""The `datadam` command line: one Typer app; each concept registers its own commands."""
+
+from __future__ import annotations
+
+import typer
+
+from datadam.cli import aggregation, platform
+
+app = typer.Typer(
+    help="datadam: build AI training data together.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+
+platform.register(app)
+aggregation.register(app)
+
+if __name__ == "__main__":  # pragma: no cover
+    app()

@@ -1,0 +1,1 @@
+"""Plain values shared by every layer; imports nothing else of datadam."""
