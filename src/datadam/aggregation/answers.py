@@ -205,6 +205,8 @@ class Answers:
         task_names = self.tasks.astype(str)
         label_names = self.labels.astype(str)
         out = np.full(self.n_tasks, -1, dtype=np.int64)
+        if self.n_tasks == 0 or self.n_classes == 0:
+            return out, len(g_tasks)
         t_sorter = np.argsort(task_names)
         t_pos = np.searchsorted(task_names, g_tasks, sorter=t_sorter)
         t_pos = np.minimum(t_pos, max(len(task_names) - 1, 0))

@@ -1,0 +1,104 @@
+"""One-coin Dawid–Skene (`onecoin`): one accuracy per worker, errors spread evenly."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from datadam.aggregation._common import (
+    TINY,
+    argmax_with_ties,
+    check_gold,
+    class_prior,
+    converged,
+    fix_gold,
+    gold_log_likelihood,
+    normalise_log,
+    vote_share,
+)
+from datadam.aggregation.answers import Answers, FloatArray, IntArray
+from datadam.aggregation.result import AggregationResult
+
+
+def one_coin_confusion(accuracy: FloatArray, n_classes: int) -> FloatArray:
+    """The (workers, K, K) confusion matrices implied by one accuracy per worker."""
+    k = n_classes
+    off = (1.0 - accuracy) / max(k - 1, 1)
+    conf = np.repeat(off[:, None, None], k, axis=1).repeat(k, axis=2)
+    idx = np.arange(k)
+    conf[:, idx, idx] = accuracy[:, None]
+    return conf
+
+
+def one_coin_log_joint(answers: Answers, accuracy: FloatArray, log_prior: FloatArray) -> FloatArray:
+    """log P(truth=k) + sum of log P(answer | k) when a worker is right with prob. `accuracy`.
+
+    Each answer adds log((1-p)/(K-1)) to every class and log(p) - log((1-p)/(K-1)) more to the
+    class it names, so the E step is two bincounts over answers.
+    """
+    k = answers.n_classes
+    p = np.clip(accuracy, TINY, 1.0 - 1e-12)
+    log_wrong = np.log(np.maximum(1.0 - p, TINY) / max(k - 1, 1))
+    bonus = (np.log(p) - log_wrong)[answers.worker_idx]
+    flat = np.bincount(
+        answers.task_idx * k + answers.label_idx, weights=bonus, minlength=answers.n_tasks * k
+    )
+    base = np.bincount(
+        answers.task_idx, weights=log_wrong[answers.worker_idx], minlength=answers.n_tasks
+    )
+    return flat.reshape(answers.n_tasks, k) + base[:, None] + log_prior
+
+
+def expected_accuracy(
+    answers: Answers, posteriors: FloatArray, prior_correct: float, prior_wrong: float
+) -> FloatArray:
+    """M step: a worker's expected share of correct answers under the posteriors, with a
+    Beta(prior_correct, prior_wrong) pseudo-count so one answer never gives accuracy 0 or 1."""
+    hit = posteriors[answers.task_idx, answers.label_idx]
+    correct = np.bincount(answers.worker_idx, weights=hit, minlength=answers.n_workers)
+    n = answers.worker_counts
+    return (correct + prior_correct) / (n + prior_correct + prior_wrong)
+
+
+def one_coin_dawid_skene(
+    answers: Answers,
+    *,
+    gold: IntArray | None = None,
+    seed: int = 0,
+    max_iter: int = 100,
+    tol: float = 1e-5,
+    prior_correct: float = 2.0,
+    prior_wrong: float = 1.0,
+    prior_pseudo_count: float = 1.0,
+) -> AggregationResult:
+    """Dawid–Skene with one parameter per worker: P(correct) = p_w, each wrong label (1-p)/(K-1).
+
+    Far fewer parameters than full confusion matrices, so it suits sparse data (few answers per
+    worker). The accuracy prior Beta(2, 1) (mean 2/3) says a worker is more likely helpful than
+    adversarial, which also keeps EM away from the label-swapped solution. Stops when the
+    log-likelihood gains less than `tol` nats per answer, or after `max_iter` rounds. Gold tasks
+    keep their truth. Deterministic; `seed` is unused.
+    """
+    g = check_gold(gold, answers)
+    post = fix_gold(vote_share(answers), g)
+    ll = -np.inf
+    iterations = 0
+    accuracy = np.zeros(answers.n_workers)
+    while iterations < max_iter:
+        iterations += 1
+        accuracy = expected_accuracy(answers, post, prior_correct, prior_wrong)
+        prior = class_prior(post, prior_pseudo_count)
+        log_joint = one_coin_log_joint(answers, accuracy, np.log(np.maximum(prior, TINY)))
+        post, new_ll = normalise_log(gold_log_likelihood(log_joint, g))
+        done = converged(ll, new_ll, answers.n_answers, tol)
+        ll = new_ll
+        if done:
+            break
+    return AggregationResult(
+        method="onecoin",
+        labels=argmax_with_ties(post, answers),
+        posteriors=post,
+        worker_skill=accuracy,
+        iterations=iterations,
+        log_likelihood=ll,
+        worker_confusion=one_coin_confusion(accuracy, answers.n_classes),
+    )
