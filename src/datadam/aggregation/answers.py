@@ -160,10 +160,15 @@ class Answers:
         return np.bincount(self.worker_idx, minlength=self.n_workers).astype(np.int64)
 
     @cached_property
+    def task_label_idx(self) -> IntArray:
+        """`task * K + label` per answer: the flat index into a (tasks, K) array."""
+        return self.task_idx * self.n_classes + self.label_idx
+
+    @cached_property
     def vote_counts(self) -> FloatArray:
         """Votes per task and class, shape (n_tasks, n_classes)."""
         k = self.n_classes
-        flat = np.bincount(self.task_idx * k + self.label_idx, minlength=self.n_tasks * k)
+        flat = np.bincount(self.task_label_idx, minlength=self.n_tasks * k)
         return flat.reshape(self.n_tasks, k).astype(np.float64)
 
     @cached_property

@@ -19,18 +19,27 @@ from datadam.aggregation.answers import Answers, FloatArray, IntArray
 from datadam.aggregation.result import AggregationResult
 
 
+def expected_counts(answers: Answers, posteriors: FloatArray) -> FloatArray:
+    """Expected number of times each worker answered `l` when the truth was `k`.
+
+    Shape (workers, K truth, K answer). One sparse product gives all of them:
+    (workers*K x tasks) @ (tasks x K); no loop over answers.
+    """
+    k = answers.n_classes
+    counts = np.asarray(answers.one_hot_t @ posteriors).reshape(answers.n_workers, k, k)
+    return counts.transpose(0, 2, 1)
+
+
 def confusion_from_posteriors(
     answers: Answers, posteriors: FloatArray, smoothing: float
 ) -> FloatArray:
     """M step: expected (truth, answer) counts per worker, smoothed and row-normalised.
 
-    One sparse product gives all counts: (workers*K x tasks) @ (tasks x K). Each row of a
-    worker's matrix gets `smoothing` pseudo-answers spread evenly over the K labels, so a worker
-    who never saw a class answers it uniformly instead of producing 0/0.
+    Each row of a worker's matrix gets `smoothing` pseudo-answers spread evenly over the K
+    labels, so a worker who never saw a class answers it uniformly instead of producing 0/0.
     """
     k = answers.n_classes
-    counts = (answers.one_hot_t @ posteriors).reshape(answers.n_workers, k, k)
-    counts = counts.transpose(0, 2, 1) + smoothing / k  # -> (worker, truth, answer)
+    counts = expected_counts(answers, posteriors) + smoothing / max(k, 1)
     return counts / np.maximum(counts.sum(axis=2, keepdims=True), TINY)
 
 

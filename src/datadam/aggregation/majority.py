@@ -58,7 +58,7 @@ def majority_vote(
         if tied.any():
             rate = worker_agreement(answers, labels)
             flat = np.bincount(
-                answers.task_idx * k + answers.label_idx,
+                answers.task_label_idx,
                 weights=rate[answers.worker_idx],
                 minlength=answers.n_tasks * k,
             ).reshape(answers.n_tasks, k)

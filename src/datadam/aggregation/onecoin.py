@@ -16,6 +16,7 @@ from datadam.aggregation._common import (
     vote_share,
 )
 from datadam.aggregation.answers import Answers, FloatArray, IntArray
+from datadam.aggregation.dawid_skene import expected_counts, log_joint_from_confusion
 from datadam.aggregation.result import AggregationResult
 
 
@@ -29,34 +30,14 @@ def one_coin_confusion(accuracy: FloatArray, n_classes: int) -> FloatArray:
     return conf
 
 
-def one_coin_log_joint(answers: Answers, accuracy: FloatArray, log_prior: FloatArray) -> FloatArray:
-    """log P(truth=k) + sum of log P(answer | k) when a worker is right with prob. `accuracy`.
-
-    Each answer adds log((1-p)/(K-1)) to every class and log(p) - log((1-p)/(K-1)) more to the
-    class it names, so the E step is two bincounts over answers.
-    """
-    k = answers.n_classes
-    p = np.clip(accuracy, TINY, 1.0 - 1e-12)
-    log_wrong = np.log(np.maximum(1.0 - p, TINY) / max(k - 1, 1))
-    bonus = (np.log(p) - log_wrong)[answers.worker_idx]
-    flat = np.bincount(
-        answers.task_idx * k + answers.label_idx, weights=bonus, minlength=answers.n_tasks * k
-    )
-    base = np.bincount(
-        answers.task_idx, weights=log_wrong[answers.worker_idx], minlength=answers.n_tasks
-    )
-    return flat.reshape(answers.n_tasks, k) + base[:, None] + log_prior
-
-
 def expected_accuracy(
     answers: Answers, posteriors: FloatArray, prior_correct: float, prior_wrong: float
 ) -> FloatArray:
     """M step: a worker's expected share of correct answers under the posteriors, with a
     Beta(prior_correct, prior_wrong) pseudo-count so one answer never gives accuracy 0 or 1."""
-    hit = posteriors[answers.task_idx, answers.label_idx]
-    correct = np.bincount(answers.worker_idx, weights=hit, minlength=answers.n_workers)
-    n = answers.worker_counts
-    return (correct + prior_correct) / (n + prior_correct + prior_wrong)
+    counts = expected_counts(answers, posteriors)
+    correct = np.einsum("wkk->w", counts)
+    return (correct + prior_correct) / (answers.worker_counts + prior_correct + prior_wrong)
 
 
 def one_coin_dawid_skene(
@@ -87,7 +68,10 @@ def one_coin_dawid_skene(
         iterations += 1
         accuracy = expected_accuracy(answers, post, prior_correct, prior_wrong)
         prior = class_prior(post, prior_pseudo_count)
-        log_joint = one_coin_log_joint(answers, accuracy, np.log(np.maximum(prior, TINY)))
+        confusion = one_coin_confusion(accuracy, answers.n_classes)
+        log_joint = log_joint_from_confusion(
+            answers, np.log(np.maximum(confusion, TINY)), np.log(np.maximum(prior, TINY))
+        )
         post, new_ll = normalise_log(gold_log_likelihood(log_joint, g))
         done = converged(ll, new_ll, answers.n_answers, tol)
         ll = new_ll

@@ -34,7 +34,7 @@ def worker_weighted_vote(
     for _ in range(max(n_iter, 1)):
         weights = worker_agreement(answers, labels, pseudo_count=pseudo_count)
         flat = np.bincount(
-            answers.task_idx * k + answers.label_idx,
+            answers.task_label_idx,
             weights=weights[answers.worker_idx],
             minlength=answers.n_tasks * k,
         )
