@@ -225,6 +225,7 @@ def upgrade() -> None:
             "created_by", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=True
         ),
         sa.Column("created_at", datadam.storage.types.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("heartbeat_at", datadam.storage.types.UTCDateTime(timezone=True), nullable=True),
         sa.Column("finished_at", datadam.storage.types.UTCDateTime(timezone=True), nullable=True),
         sa.ForeignKeyConstraint(
             ["created_by"],

@@ -1,0 +1,1 @@
+"""Projects: one dataset under construction, owned by an institution."""

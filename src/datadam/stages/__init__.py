@@ -1,0 +1,1 @@
+"""The dataset's life: collect → refine → label → inspect → validate → release."""

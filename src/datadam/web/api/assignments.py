@@ -1,0 +1,52 @@
+"""The worker's loop: next task, submit, skip."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Response
+
+from datadam.assignment.service import next_task, skip_task, submit_task
+from datadam.web.api.wire import SkipRequest, SubmitRequest, SubmitResponse, TaskPublic
+from datadam.web.deps import CurrentActor, Db
+
+router = APIRouter(tags=["tasks"])
+
+
+@router.post(
+    "/projects/{project_id}/tasks/next",
+    response_model=TaskPublic,
+    responses={204: {"description": "Nothing left for you in this project."}},
+)
+def take_next_task(project_id: int, actor: CurrentActor, db: Db) -> TaskPublic | Response:
+    """Your current task, or a new one. Asking again returns the same task until you finish it."""
+    task = next_task(db, actor, project_id)
+    if task is None:
+        return Response(status_code=204)
+    return TaskPublic(
+        assignment_id=task.assignment_id,
+        project_id=task.project_id,
+        item_id=task.item_id,
+        payload=task.payload,
+        expires_at=task.expires_at,
+    )
+
+
+@router.post("/assignments/{assignment_id}/submit", response_model=SubmitResponse)
+def submit(assignment_id: int, body: SubmitRequest, actor: CurrentActor, db: Db) -> SubmitResponse:
+    """Store your result. Safe to retry with the same `client_submission_id`."""
+    done = submit_task(
+        db, actor, assignment_id, result=body.result, client_submission_id=body.client_submission_id
+    )
+    return SubmitResponse(
+        annotation_id=done.annotation_id,
+        assignment_id=done.assignment_id,
+        item_id=done.item_id,
+        submitted_at=done.submitted_at,
+        replayed=done.replayed,
+    )
+
+
+@router.post("/assignments/{assignment_id}/skip", status_code=204)
+def skip(assignment_id: int, body: SkipRequest, actor: CurrentActor, db: Db) -> Response:
+    """Give the item back, saying why."""
+    skip_task(db, actor, assignment_id, body.reason)
+    return Response(status_code=204)

@@ -1,0 +1,149 @@
+"""Wire types of the JSON API. Inputs forbid unknown fields (no mass assignment)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Generic, TypeVar
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class Input(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+T = TypeVar("T")
+
+
+class Page(BaseModel, Generic[T]):
+    items: list[T]
+    next_cursor: str | None = Field(None, description="Pass as `cursor` for the next page.")
+
+
+class OrganizationPublic(BaseModel):
+    id: int
+    slug: str
+    name: str
+    kind: str
+
+
+class OrganizationCreate(Input):
+    slug: str = Field(min_length=2, max_length=63)
+    name: str = Field(min_length=1, max_length=200)
+    kind: str = Field(pattern="^(program_office|quality_agency|institution|vendor)$")
+
+
+class MemberPublic(BaseModel):
+    pseudonym: str
+    display_name: str
+    role: str
+
+
+class MemberAdd(Input):
+    email: str = Field(min_length=3, max_length=254)
+    role: str = Field(pattern="^(admin|manager|worker|inspector|auditor)$")
+
+
+class ProjectCreate(Input):
+    owner_org_id: int
+    name: str = Field(min_length=1, max_length=200)
+    labeling_schema: dict[str, Any] = Field(description="The labeling schema (see docs).")
+    overlap: int = Field(1, ge=1, le=50)
+    lease_seconds: int = Field(1800, ge=30, le=604800)
+    instructions: str = Field("", max_length=100_000)
+    field: str = Field("general", max_length=64)
+    modality: str = Field("text", max_length=64)
+
+
+class ProjectUpdate(Input):
+    name: str | None = Field(None, min_length=1, max_length=200)
+    labeling_schema: dict[str, Any] | None = None
+    overlap: int | None = Field(None, ge=1, le=50)
+    lease_seconds: int | None = Field(None, ge=30, le=604800)
+    instructions: str | None = Field(None, max_length=100_000)
+    status: str | None = Field(None, pattern="^(draft|active|paused|closed)$")
+    field: str | None = Field(None, max_length=64)
+    modality: str | None = Field(None, max_length=64)
+
+
+class ProjectPublic(BaseModel):
+    id: int
+    owner_org_id: int
+    name: str
+    field: str
+    modality: str
+    labeling_schema: dict[str, Any]
+    schema_version: int
+    overlap: int
+    lease_seconds: int
+    instructions: str
+    status: str
+    vendor_ids: list[int]
+    actions: list[str]
+    created_at: datetime
+
+
+class ProjectStats(BaseModel):
+    items: int
+    annotations: int
+    complete: int
+    by_stage: dict[str, int]
+
+
+class VendorGrant(Input):
+    organization_id: int
+
+
+class ItemPublic(BaseModel):
+    id: int
+    external_id: str | None
+    stage: str
+    payload: dict[str, Any]
+    labels_done: int
+
+
+class ImportPublic(BaseModel):
+    id: int
+    project_id: int
+    filename: str
+    status: str
+    rows_total: int
+    rows_done: int
+    imported: int
+    duplicates: int
+    errors: list[dict[str, Any]]
+    created_at: datetime
+
+
+class TaskPublic(BaseModel):
+    assignment_id: int
+    project_id: int
+    item_id: int
+    payload: dict[str, Any]
+    expires_at: datetime
+
+
+class SubmitRequest(Input):
+    result: dict[str, Any]
+    client_submission_id: str = Field(min_length=1, max_length=64)
+
+
+class SubmitResponse(BaseModel):
+    annotation_id: int
+    assignment_id: int
+    item_id: int
+    submitted_at: datetime
+    replayed: bool
+
+
+class SkipRequest(Input):
+    reason: str = Field(min_length=1, max_length=500)
+
+
+class AnnotationPublic(BaseModel):
+    id: int
+    item_id: int
+    worker: str
+    result: dict[str, Any]
+    submitted_at: datetime
+    active_seconds: float
