@@ -64,11 +64,11 @@ def install_error_handlers(app: FastAPI) -> None:
         headers = {}
         if isinstance(exc, errors.TooMany | errors.Unavailable):
             headers["Retry-After"] = str(getattr(exc, "retry_after", 5))
-        return JSONResponse(
-            error_body(exc.code, exc.message, exc.field),
-            status_code=status_for(exc),
-            headers=headers,
-        )
+        body = error_body(exc.code, exc.message, exc.field)
+        problems = getattr(exc, "errors", None)
+        if isinstance(problems, list):
+            body["error"]["errors"] = problems  # type: ignore[index]
+        return JSONResponse(body, status_code=status_for(exc), headers=headers)
 
     @app.exception_handler(RequestValidationError)
     async def _validation(_request: Request, exc: RequestValidationError) -> JSONResponse:

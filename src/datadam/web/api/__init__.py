@@ -6,11 +6,12 @@ from fastapi import APIRouter
 
 
 def routers() -> list[APIRouter]:
-    from datadam.web.api import assignments, health, organizations, projects
+    from datadam.web.api import assignments, auth, health, organizations, projects
 
-    found = [health.router, organizations.router, projects.router, assignments.router]
-    try:
-        from datadam.web.api import auth
-    except ImportError:  # pragma: no cover - during bootstrap only
-        return found
-    return [auth.router, *found]
+    return [
+        auth.router,
+        health.router,
+        organizations.router,
+        projects.router,
+        assignments.router,
+    ]
