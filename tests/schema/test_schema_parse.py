@@ -183,6 +183,9 @@ def test_oversized_schema_is_refused_naming_the_limit() -> None:
     padded = json.dumps(big) + " " * MAX_SCHEMA_BYTES
     refused(padded, None, "the limit is 256 KiB")
     refused(padded.encode(), None, "the limit is 256 KiB")
+    korean = json.dumps(schema(title="감" * 90_000), ensure_ascii=False)
+    assert len(korean) < MAX_SCHEMA_BYTES < len(korean.encode())  # 3 bytes per syllable
+    refused(korean, None, "the limit is 256 KiB")
     many = schema(
         *[control(name=f"c{i}", labels=[f"{i}-{j}" * 10 for j in range(500)]) for i in range(20)]
     )

@@ -34,6 +34,7 @@ MAX_TEXT_LIMIT = 1_000_000
 MAX_EPOCH_SECONDS = 86_400
 
 _NAME = re.compile(r"[a-z][a-z0-9_]{0,63}")
+_SURROGATE = re.compile("[\ud800-\udfff]")
 SHAPE_KINDS = ("box", "polygon")
 
 
@@ -45,9 +46,7 @@ def _invalid(message: str, subpath: str = "") -> PydanticCustomError:
 
 def has_bad_chars(text: str) -> bool:
     """True if `text` holds NUL or a lone surrogate, which neither UTF-8 nor PostgreSQL store."""
-    if "\x00" in text:
-        return True
-    return not text.isascii() and any("\ud800" <= ch <= "\udfff" for ch in text)
+    return "\x00" in text or (not text.isascii() and _SURROGATE.search(text) is not None)
 
 
 def _clean(text: str) -> str:

@@ -63,7 +63,10 @@ def _decode(raw: bytes) -> str:
 
 
 def _json_size(data: dict[str, Any]) -> int:
-    text = json.dumps(data, ensure_ascii=False, skipkeys=True, default=lambda _: None)
+    return _utf8_size(json.dumps(data, ensure_ascii=False, skipkeys=True, default=lambda _: None))
+
+
+def _utf8_size(text: str) -> int:
     return len(text.encode("utf-8", "surrogatepass"))
 
 
@@ -72,8 +75,8 @@ def _reject_constant(name: str) -> None:
 
 
 def _load_text(text: str) -> Any:
-    if len(text) > MAX_SCHEMA_BYTES:
-        _check_size(len(text.encode("utf-8", "surrogatepass")))
+    # Characters never outnumber UTF-8 bytes, so a long text is refused before encoding it.
+    _check_size(len(text) if len(text) > MAX_SCHEMA_BYTES else _utf8_size(text))
     text = text.removeprefix("\ufeff")
     if not text.strip():
         raise _error("the schema is empty")

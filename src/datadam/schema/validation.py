@@ -85,7 +85,7 @@ def compile_checker(schema: LabelingSchema) -> ResultChecker:
             raise InputError("the item payload must be an object", field="payload", code=_CODE)
         if not names.issuperset(result):
             key = next(key for key in result if key not in names)
-            raise fail(f"unknown control {show(key)}", key if isinstance(key, str) else None)
+            raise fail(f"unknown control {show(key)}", key[:100] if isinstance(key, str) else None)
         out: dict[str, Any] = {}
         for name, required, check_value in controls:
             value = result.get(name)
