@@ -45,3 +45,4 @@ def _include_routers(app: FastAPI) -> None:
         app.include_router(router, prefix="/api/v1")
     for router in pages.routers():
         app.include_router(router)
+    app.mount("/static", pages.static_files(), name="static")
