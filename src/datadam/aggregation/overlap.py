@@ -216,6 +216,7 @@ def replay(
     *,
     method: str = "ds",
     seed: int = 0,
+    n_unscorable: int = 0,
 ) -> ReplayReport:
     """Replay a complete label set as if labels were bought one at a time.
 
@@ -223,12 +224,13 @@ def replay(
     `policy.min_labels` answers (or all it has); then, round after round, each task the policy
     flags gets its next answer, until no flagged task has answers left. Accuracy is measured
     over tasks with gold (`gold[t] >= 0`) after aggregating the revealed answers with `method`,
-    and likewise for all answers (full overlap).
+    and likewise for all answers (full overlap). `n_unscorable` gold items that could not be
+    encoded (their task got no answers, or their label was never answered) count as wrong.
     """
     from datadam.aggregation import aggregate  # here, not at the top: avoids an import cycle
 
     has_gold = gold >= 0
-    n_gold = int(has_gold.sum())
+    n_gold = int(has_gold.sum()) + n_unscorable
 
     def accuracy(sub: Answers) -> float:
         labels = aggregate(sub, method, seed=seed).labels
