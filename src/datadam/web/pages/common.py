@@ -15,11 +15,13 @@ import hashlib
 import hmac
 import secrets
 from collections.abc import Callable, Coroutine
-from functools import cache
+from datetime import UTC, datetime, timedelta
+from functools import cache, partial
 from pathlib import Path
 from typing import Annotated, Any
 from urllib.parse import quote, urlsplit
 
+from babel.dates import format_datetime, format_timedelta, get_timezone
 from fastapi import APIRouter, Depends, Request, Response
 from fastapi.responses import HTMLResponse, RedirectResponse
 from fastapi.routing import APIRoute
@@ -92,8 +94,34 @@ def environment(locale: str) -> Environment:
     )
     env.install_gettext_translations(translations(locale), newstyle=True)  # type: ignore[attr-defined]
     env.globals["static"] = static_url
+    env.filters["datetime"] = partial(_format_datetime, locale=locale)
+    env.filters["isotime"] = _iso_utc
+    env.filters["duration"] = partial(_format_duration, locale=locale)
     env.globals["locale_names"] = LOCALE_NAMES
     return env
+
+
+def _format_datetime(value: datetime | None, *, locale: str) -> str:
+    """Server-side text for a time (Korea time for Korean readers, else UTC); the page's
+    script replaces it with the reader's own time zone."""
+    if value is None:
+        return ""
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=UTC)
+    zone = "Asia/Seoul" if locale == "ko" else "UTC"
+    return format_datetime(value, "medium", tzinfo=get_timezone(zone), locale=locale)
+
+
+def _iso_utc(value: datetime) -> str:
+    return (value if value.tzinfo else value.replace(tzinfo=UTC)).isoformat()
+
+
+def _format_duration(seconds: float | None, *, locale: str) -> str:
+    if seconds is None:
+        return ""
+    return format_timedelta(
+        timedelta(seconds=seconds), threshold=1.5, format="short", locale=locale
+    )
 
 
 def page_locale(request: Request, actor: Actor | None = None) -> str:
