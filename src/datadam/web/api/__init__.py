@@ -6,7 +6,7 @@ from fastapi import APIRouter
 
 
 def routers() -> list[APIRouter]:
-    from datadam.web.api import assignments, auth, health, organizations, projects
+    from datadam.web.api import assignments, auth, health, media, organizations, projects
 
     return [
         auth.router,
@@ -14,4 +14,5 @@ def routers() -> list[APIRouter]:
         organizations.router,
         projects.router,
         assignments.router,
+        media.router,
     ]
