@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import time
 from typing import Any
 
 import pytest
@@ -208,12 +207,10 @@ def test_cyclic_dict_is_refused() -> None:
     assert str(error.field).startswith("controls[0].labels[2].controls[0].labels[2]")
 
 
-def test_yaml_alias_bomb_is_refused_quickly() -> None:
+def test_yaml_alias_bomb_is_refused() -> None:
     lines = ["a0: &a0 [x, x, x, x, x, x, x, x, x, x]"]
     lines += [f"a{i}: &a{i} [*a{i - 1}, *a{i - 1}, *a{i - 1}, *a{i - 1}]" for i in range(1, 20)]
-    started = time.perf_counter()
     refused("\n".join(lines), None, "too large \\(more than 200,000 values\\)")
-    assert time.perf_counter() - started < 2
 
 
 @pytest.mark.parametrize(

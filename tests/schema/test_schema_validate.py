@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import math
-import time
 from typing import Any
 
 import pytest
@@ -123,20 +121,6 @@ def test_a_payload_that_is_not_an_object_is_refused() -> None:
     with pytest.raises(InputError, match="payload must be an object") as info:
         validate_result(COMBINED, valid_combined(), ["not", "a", "dict"])  # type: ignore[arg-type]
     assert info.value.field == "payload"
-
-
-def test_a_small_choice_result_validates_well_under_50_microseconds() -> None:
-    schema = parse_schema(example_schema("choice"))
-    result = {"sentiment": "neutral"}
-    validate_result(schema, result)
-    runs = 5_000
-    best = math.inf
-    for _ in range(5):
-        started = time.perf_counter()
-        for _ in range(runs):
-            validate_result(schema, result)
-        best = min(best, (time.perf_counter() - started) / runs)
-    assert best < 50e-6, f"{best * 1e6:.1f} µs per result"
 
 
 # --- choice and multichoice -------------------------------------------------------------
