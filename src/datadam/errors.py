@@ -26,6 +26,18 @@ class InputError(DatadamError):
     code = "invalid_input"
 
 
+class BadRequest(DatadamError):
+    """The request is not acceptable in its form, e.g. a credential in the URL (HTTP 400)."""
+
+    code = "bad_request"
+
+
+class UnsupportedMediaType(DatadamError):
+    """The body's content type is not one this endpoint takes (HTTP 415)."""
+
+    code = "unsupported_media_type"
+
+
 class NotFound(DatadamError):
     """The object does not exist, or the caller may not know it exists (HTTP 404)."""
 

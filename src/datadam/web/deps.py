@@ -10,7 +10,7 @@ from fastapi import Depends, Request
 
 from datadam.access import authn
 from datadam.access.actor import Actor
-from datadam.errors import NotAllowed, NotAuthenticated
+from datadam.errors import BadRequest, NotAllowed, NotAuthenticated
 from datadam.settings import Settings
 from datadam.storage.db import Database
 from datadam.storage.types import utcnow
@@ -90,7 +90,7 @@ def current_actor(request: Request, db: Db, settings: AppSettings) -> Actor:
     if cached is not None:
         return cached
     if "access_token" in request.query_params or "token" in request.query_params:
-        raise NotAuthenticated(
+        raise BadRequest(
             "Send API tokens in the Authorization header, never in the URL.", code="token_in_url"
         )
     token = _bearer(request)

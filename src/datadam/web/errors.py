@@ -17,6 +17,8 @@ log = logging.getLogger("datadam.web")
 
 STATUS = {
     errors.InputError: 422,
+    errors.BadRequest: 400,
+    errors.UnsupportedMediaType: 415,
     errors.NotFound: 404,
     errors.NotAllowed: 403,
     errors.NotAuthenticated: 401,
