@@ -1,0 +1,90 @@
+"""Browser tests: one real `datadam` server on a free loopback port with the demo data, and one
+headless Debian chromium for the whole session. Every test gets a fresh browser context.
+
+Each page load is instrumented: dialogs (alert/confirm/prompt) and CSP violations are recorded
+so tests can assert that none happened.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from tests.browser.support import CHROMIUM_ARGS, CHROMIUM_PATH, Watch, seed_xss_project
+from tests.serverproc import DATADAM_BIN, TEST_SECRET, ServerProcess
+
+pytestmark = pytest.mark.browser
+
+
+@pytest.fixture(scope="session")
+def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
+    data_dir = tmp_path_factory.mktemp("browser-data")
+    database_url = f"sqlite:///{data_dir / 'datadam.db'}"
+    env = {k: v for k, v in os.environ.items() if not k.startswith("DATADAM_")}
+    env.update(
+        DATADAM_ENV="test",
+        DATADAM_PASSWORD_PROFILE="cheapest",
+        DATADAM_DATA_DIR=str(data_dir),
+        DATADAM_DATABASE_URL=database_url,
+        DATADAM_SECRET_KEY=TEST_SECRET,
+    )
+    subprocess.run(
+        [str(DATADAM_BIN), "demo", "--no-serve"],
+        env=env,
+        cwd=data_dir,
+        check=True,
+        capture_output=True,
+        timeout=120,
+    )
+    server = ServerProcess(database_url=database_url, data_dir=data_dir).start()
+    seed_xss_project(server.base_url)
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Any]:
+    if not Path(CHROMIUM_PATH).exists():
+        pytest.skip(f"no chromium at {CHROMIUM_PATH}")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=CHROMIUM_PATH, args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def watch() -> Watch:
+    return Watch()
+
+
+@pytest.fixture
+def context(browser: Any, live_server: ServerProcess, watch: Watch) -> Iterator[Any]:
+    ctx = browser.new_context(
+        base_url=live_server.base_url,
+        viewport={"width": 1280, "height": 800},
+        locale="en-US",
+    )
+    watch.attach(ctx)
+    yield ctx
+    ctx.close()
+
+
+@pytest.fixture
+def page(context: Any) -> Any:
+    page = context.new_page()
+    page.set_default_timeout(10_000)
+    return page
+
+
+@pytest.fixture
+def api(live_server: ServerProcess) -> Iterator[httpx.Client]:
+    with httpx.Client(base_url=live_server.base_url, timeout=10) as client:
+        yield client

@@ -1,0 +1,138 @@
+"""Helpers for browser tests, screenshots and UI timings (importable without pytest)."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+
+CHROMIUM_PATH = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+DEMO_PASSWORD = "demo-datadam-2026"
+XSS_PROJECT = "XSS <img src=x onerror=alert(1)> 검사"
+XSS_TEXTS = [
+    "<img src=x onerror=alert(1)> 이미지",
+    "<script>alert(1)</script> 스크립트",
+    '"><svg onload=alert(1)> </script><script>alert(1)//',
+]
+XSS_LABELS = ["<b>굵게</b>", "{{7*7}}", "평범"]
+
+# Recorded in every page before its own scripts run (test instrumentation only).
+INSTRUMENT = """
+window.__cspViolations = [];
+document.addEventListener('securitypolicyviolation', (e) => {
+  window.__cspViolations.push({directive: e.violatedDirective, blocked: e.blockedURI,
+                               sample: e.sample});
+});
+"""
+
+
+def demo_email(handle: str) -> str:
+    return f"{handle}@demo.datadam.org"
+
+
+@dataclass
+class Watch:
+    """Dialogs and CSP violations seen by every page of a context."""
+
+    dialogs: list[str] = field(default_factory=list)
+    pages: list[Any] = field(default_factory=list)
+
+    def attach(self, context: Any) -> None:
+        context.add_init_script(INSTRUMENT)
+        context.on("page", self._on_page)
+
+    def _on_page(self, page: Any) -> None:
+        self.pages.append(page)
+
+        def on_dialog(dialog: Any) -> None:
+            self.dialogs.append(dialog.message)
+            dialog.dismiss()
+
+        page.on("dialog", on_dialog)
+
+    def violations(self, page: Any) -> list[dict[str, Any]]:
+        return list(page.evaluate("window.__cspViolations || []"))
+
+
+def login(page: Any, handle: str, *, next_path: str = "/") -> None:
+    """Log in through the login form."""
+    page.goto(f"/login?next={next_path}")
+    page.fill("#email", demo_email(handle))
+    page.fill("#password", DEMO_PASSWORD)
+    with page.expect_navigation():
+        page.click("button[type=submit].primary")
+
+
+def api_session(base_url: str, handle: str) -> tuple[httpx.Client, str]:
+    """An httpx client logged in as a demo person, and its CSRF token."""
+    client = httpx.Client(base_url=base_url, timeout=10)
+    response = client.post(
+        "/api/v1/auth/login", json={"email": demo_email(handle), "password": DEMO_PASSWORD}
+    )
+    response.raise_for_status()
+    return client, response.json()["csrf_token"]
+
+
+def seed_xss_project(base_url: str) -> int:
+    """A project whose name, instructions, labels and items carry XSS payloads (C-12)."""
+    client, csrf = api_session(base_url, "manager")
+    headers = {"X-CSRF-Token": csrf}
+    try:
+        me = client.get("/api/v1/me").json()
+        orgs = {m["organization"]["slug"]: m["organization"]["id"] for m in me["memberships"]}
+        schema = {
+            "version": 1,
+            "title": "<script>alert(1)</script>",
+            "controls": [
+                {
+                    "name": "verdict",
+                    "type": "choice",
+                    "label": "<img src=x onerror=alert(1)> 답",
+                    "labels": XSS_LABELS,
+                    "hotkeys": ["1", "2", "3"],
+                }
+            ],
+        }
+        created = client.post(
+            "/api/v1/projects",
+            headers=headers,
+            json={
+                "owner_org_id": orgs["hangul-institute"],
+                "name": XSS_PROJECT,
+                "labeling_schema": schema,
+                "instructions": "<script>alert(1)</script> 안내 <img src=x onerror=alert(1)>",
+            },
+        )
+        created.raise_for_status()
+        project_id = int(created.json()["id"])
+        officer, _ = api_session(base_url, "officer")  # the program office sees every org
+        every = officer.get("/api/v1/organizations").json()
+        officer.close()
+        label_partners = next(o["id"] for o in every if o["slug"] == "label-partners")
+        client.post(
+            f"/api/v1/projects/{project_id}/vendors",
+            headers=headers,
+            json={"organization_id": label_partners},
+        ).raise_for_status()
+        body = "\n".join(json.dumps({"text": t}, ensure_ascii=False) for t in XSS_TEXTS) + "\n"
+        client.post(
+            f"/api/v1/projects/{project_id}/imports",
+            headers=headers,
+            files={"file": ("xss.jsonl", body.encode(), "application/x-ndjson")},
+        ).raise_for_status()
+        client.patch(
+            f"/api/v1/projects/{project_id}", headers=headers, json={"status": "active"}
+        ).raise_for_status()
+    finally:
+        client.close()
+    return project_id
