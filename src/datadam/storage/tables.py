@@ -7,13 +7,14 @@ isolation-level surprise can break them: one assignment per (item, worker), one 
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import (
     BigInteger,
     Boolean,
     CheckConstraint,
+    Date,
     ForeignKey,
     Index,
     Integer,
@@ -233,3 +234,165 @@ class Event(Base):
     after: Mapped[dict[str, Any] | None] = mapped_column(JsonColumn, nullable=True)
     prev_hash: Mapped[str] = mapped_column(String(64), unique=True)
     hash: Mapped[str] = mapped_column(String(64), unique=True)
+
+
+# --- pay ---
+# Working time, pay terms, minimum wages and the append-only, hash-chained pay ledger
+# (issue 7). Money is integer minor units plus an ISO 4217 currency; durations are integer
+# microseconds, so that no float ever reaches a payment.
+
+
+class WorkHeartbeat(Base):
+    """A sign of life from a worker's open task page, stamped with the server's clock only."""
+
+    __tablename__ = "work_heartbeat"
+    __table_args__ = (Index("ix_work_heartbeat_assignment_at", "assignment_id", "at"),)
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    assignment_id: Mapped[int] = mapped_column(ForeignKey("assignment.id"))
+    worker_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"))
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class WorkFlag(Base):
+    """A pattern worth a look (e.g. heartbeats faster than any page sends), counted per
+    assignment. A flag never reduces pay by itself."""
+
+    __tablename__ = "work_flag"
+    __table_args__ = (UniqueConstraint("assignment_id", "kind", name="uq_work_flag"),)
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    assignment_id: Mapped[int] = mapped_column(ForeignKey("assignment.id"))
+    worker_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(32))
+    count: Mapped[int] = mapped_column(Integer, default=1)
+    first_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    last_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class WorkedTime(Base):
+    """Paid time outside labeling: training, qualification tests, rework, other.
+
+    The quality workflow appends rows; `work_ref` names the work (unique, so a retried
+    recording is harmless). A row belongs to the pay period of `recorded_at` (server time).
+    """
+
+    __tablename__ = "worked_time"
+    __table_args__ = (
+        CheckConstraint("duration_us > 0", name="ck_worked_time_positive"),
+        CheckConstraint(
+            "source IN ('training', 'qualification', 'rework', 'other')",
+            name="ck_worked_time_source",
+        ),
+        Index("ix_worked_time_worker_at", "worker_id", "recorded_at"),
+    )
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    worker_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"))
+    project_id: Mapped[int] = mapped_column(ForeignKey("project.id"))
+    source: Mapped[str] = mapped_column(String(16))
+    duration_us: Mapped[int] = mapped_column(BigInteger)
+    work_ref: Mapped[str] = mapped_column(String(160), unique=True)
+    recorded_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    recorded_by: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"), nullable=True)
+
+
+class ProjectPay(Base):
+    """A project's pay terms from `effective_from` on. Rows are history: the latest row whose
+    `effective_from` is not after a piece of work applies to it."""
+
+    __tablename__ = "project_pay"
+    __table_args__ = (
+        CheckConstraint("piece_rate_minor >= 0", name="ck_project_pay_piece"),
+        CheckConstraint("hourly_rate_minor >= 0", name="ck_project_pay_hourly"),
+        Index("ix_project_pay_project_from", "project_id", "effective_from"),
+    )
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    project_id: Mapped[int] = mapped_column(ForeignKey("project.id"))
+    currency: Mapped[str] = mapped_column(String(3), default="KRW")
+    country: Mapped[str] = mapped_column(String(2), default="KR")
+    piece_rate_minor: Mapped[int] = mapped_column(BigInteger, default=0)
+    hourly_rate_minor: Mapped[int] = mapped_column(BigInteger, default=0)
+    effective_from: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    set_by: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"), nullable=True)
+
+
+class MinimumWage(Base):
+    """The legal minimum hourly wage of a country from a date on (program office edits)."""
+
+    __tablename__ = "minimum_wage"
+    __table_args__ = (
+        UniqueConstraint("country", "effective_from", name="uq_minimum_wage_country_from"),
+        CheckConstraint("hourly_minor > 0", name="ck_minimum_wage_positive"),
+    )
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    country: Mapped[str] = mapped_column(String(2))
+    effective_from: Mapped[date] = mapped_column(Date)
+    hourly_minor: Mapped[int] = mapped_column(BigInteger)
+    currency: Mapped[str] = mapped_column(String(3))
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_by: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"), nullable=True)
+
+
+class LedgerEntry(Base):
+    """One double-entry posting. Append-only (database triggers refuse UPDATE and DELETE).
+
+    `seq` is contiguous from 1; `hash` covers the canonical content and `prev_hash`, the
+    previous entry's hash. `UNIQUE(kind, work_ref)` makes every posting idempotent.
+    """
+
+    __tablename__ = "ledger_entry"
+    __table_args__ = (
+        UniqueConstraint("kind", "work_ref", name="uq_ledger_entry_kind_ref"),
+        CheckConstraint("amount > 0", name="ck_ledger_entry_amount"),
+        CheckConstraint("seq >= 1", name="ck_ledger_entry_seq"),
+        CheckConstraint("debit_account <> credit_account", name="ck_ledger_entry_accounts"),
+        CheckConstraint(
+            "kind IN ('earning', 'top_up', 'bonus', 'payout', 'reversal')",
+            name="ck_ledger_entry_kind",
+        ),
+        Index("ix_ledger_entry_worker", "worker_id", "organization_id"),
+        Index("ix_ledger_entry_period", "period", "organization_id"),
+    )
+    seq: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=False)
+    at: Mapped[datetime] = mapped_column(UTCDateTime)
+    kind: Mapped[str] = mapped_column(String(16))
+    debit_account: Mapped[str] = mapped_column(String(96))
+    credit_account: Mapped[str] = mapped_column(String(96))
+    amount: Mapped[int] = mapped_column(BigInteger)
+    currency: Mapped[str] = mapped_column(String(3))
+    work_ref: Mapped[str] = mapped_column(String(160))
+    worker_id: Mapped[int | None] = mapped_column(BigId, nullable=True)
+    organization_id: Mapped[int | None] = mapped_column(BigId, nullable=True)
+    project_id: Mapped[int | None] = mapped_column(BigId, nullable=True)
+    period: Mapped[str | None] = mapped_column(String(7), nullable=True)
+    reverses_seq: Mapped[int | None] = mapped_column(BigId, nullable=True)
+    memo: Mapped[str] = mapped_column(String(200), default="")
+    prev_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    hash: Mapped[str] = mapped_column(String(64), unique=True)
+
+
+class LedgerBalance(Base):
+    """Each account's balance (credits minus debits), kept with every append for fast reads.
+
+    A cache only: `ledger verify` recomputes every balance from the entries and names any
+    account whose cached value differs.
+    """
+
+    __tablename__ = "ledger_balance"
+    account: Mapped[str] = mapped_column(String(96), primary_key=True)
+    currency: Mapped[str] = mapped_column(String(3), primary_key=True)
+    balance: Mapped[int] = mapped_column(BigInteger, default=0)
+    entries: Mapped[int] = mapped_column(Integer, default=0)
+    last_seq: Mapped[int] = mapped_column(BigInteger, default=0)
+
+
+class LedgerCheckpoint(Base):
+    """A signed statement "the chain had `seq` entries ending in `head_hash`" (Ed25519, with
+    the platform key kept outside the database). Catches tail truncation and full rewrites."""
+
+    __tablename__ = "ledger_checkpoint"
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    seq: Mapped[int] = mapped_column(BigInteger, unique=True)
+    head_hash: Mapped[str] = mapped_column(String(64))
+    period: Mapped[str | None] = mapped_column(String(7), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    key_id: Mapped[str] = mapped_column(String(32))
+    signature: Mapped[str] = mapped_column(String(128))
