@@ -81,6 +81,8 @@ def loo_dawid_skene_posteriors(
     prior_correct: float = 2.0,
     prior_wrong: float = 1.0,
     n_iter: int = 20,
+    learn_prior: bool = False,
+    prior_pseudo_count: float = 1.0,
 ) -> tuple[FloatArray, FloatArray]:
     """Like `loo_one_coin_posteriors`, with a full confusion matrix per worker.
 
@@ -90,7 +92,9 @@ def loo_dawid_skene_posteriors(
     on the diagonal and `prior_wrong` spread over the other labels (mean accuracy 2/3), and
     gains, per informative answer, the leave-one-out posterior of its task. The class prior is
     uniform, so the base rate cannot make a single answer look certain. Returns posteriors and
-    the confusion matrices (workers, K truth, K answer).
+    the confusion matrices (workers, K truth, K answer). `learn_prior` estimates the class
+    prior instead; on the benchmark sets that stopped too early (a single answer of the common
+    class looked settled) and lost accuracy, hence the uniform default.
     """
     k = answers.n_classes
     nw = answers.n_workers
@@ -100,9 +104,14 @@ def loo_dawid_skene_posteriors(
     np.fill_diagonal(pseudo, prior_correct)
     log_conf = np.log(np.broadcast_to(pseudo / pseudo.sum(axis=1, keepdims=True), (nw, k, k)))
     ti, wi, li = t[informative], w[informative], lab[informative]
+    log_prior = np.full(k, -np.log(max(k, 1)))
     for _ in range(max(n_iter, 1)):
         table = log_conf.transpose(0, 2, 1).reshape(nw * k, k)
-        log_joint = np.asarray(answers.one_hot @ table)
+        log_joint = np.asarray(answers.one_hot @ table) + log_prior
+        if learn_prior:
+            post, _ = normalise_log(log_joint.copy())
+            log_prior = np.log(class_prior(post, prior_pseudo_count))
+            log_joint = np.asarray(answers.one_hot @ table) + log_prior
         # leave answer i out: remove its row of log P(answer | truth) from its task
         v = log_joint[ti] - log_conf[wi, :, li]
         q, _ = normalise_log(v)
@@ -112,7 +121,7 @@ def loo_dawid_skene_posteriors(
         counts += pseudo
         log_conf = np.log(counts / counts.sum(axis=2, keepdims=True))
     table = log_conf.transpose(0, 2, 1).reshape(nw * k, k)
-    post, _ = normalise_log(np.asarray(answers.one_hot @ table))
+    post, _ = normalise_log(np.asarray(answers.one_hot @ table) + log_prior)
     return post, np.exp(log_conf)
 
 

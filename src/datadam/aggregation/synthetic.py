@@ -19,7 +19,8 @@ def simulate_crowd(
     """A random crowd and the truth it labelled.
 
     Each task draws `answers_per_task` distinct workers (with replacement across tasks). Honest
-    workers have an accuracy drawn from Beta(2.5, 1.5) (mean 0.625), errors spread evenly;
+    workers beat chance: accuracy 1/K + (1 - 1/K) * Beta(2.5, 1.5) (0.7 on average for K = 5),
+    errors spread evenly;
     a `spammer_share` of workers answer one favourite label 70% of the time and otherwise at
     random. Truth is drawn from a skewed class distribution so class priors matter.
     """
@@ -29,11 +30,11 @@ def simulate_crowd(
     truth = rng.choice(k, size=n_tasks, p=class_p)
     n = n_tasks * answers_per_task
     task = np.repeat(np.arange(n_tasks), answers_per_task)
-    # distinct workers within a task: offset a random start by a random stride-free shuffle
+    # distinct workers within a task: a random start, then evenly spaced workers
     start = rng.integers(0, n_workers, size=n_tasks)
     offsets = np.arange(answers_per_task) * max(n_workers // max(answers_per_task, 1), 1)
     worker = (start[:, None] + offsets[None, :]).ravel() % n_workers
-    accuracy = rng.beta(2.5, 1.5, size=n_workers)
+    accuracy = 1.0 / k + (1.0 - 1.0 / k) * rng.beta(2.5, 1.5, size=n_workers)
     spammer = rng.random(n_workers) < spammer_share
     favourite = rng.integers(0, k, size=n_workers)
     t = truth[task]
