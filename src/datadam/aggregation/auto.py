@@ -118,6 +118,18 @@ def choose_method(log_probs: dict[str, FloatArray], *, z: float = 2.0) -> str:
     return best
 
 
+def _task_sample(answers: Answers, max_answers: int, seed: int) -> Answers:
+    """All answers, or those of a seeded random set of tasks totalling at most `max_answers`."""
+    if answers.n_answers <= max_answers:
+        return answers
+    rng = np.random.default_rng(seed)
+    order = rng.permutation(answers.n_tasks)
+    taken = np.cumsum(answers.task_counts[order]) <= max_answers
+    chosen = np.zeros(answers.n_tasks, dtype=bool)
+    chosen[order[taken]] = True
+    return answers.subset(chosen[answers.task_idx])
+
+
 def auto(
     answers: Answers,
     *,
@@ -126,6 +138,7 @@ def auto(
     candidates: Sequence[str] = tuple(CANDIDATES),
     share: float = 0.1,
     folds: int = 2,
+    max_answers: int = 200_000,
 ) -> AggregationResult:
     """Fit every candidate on ~90% of the answers, score each on predicting the hidden 10%,
     refit the winner on everything.
