@@ -1,0 +1,32 @@
+// The inspector's entry page: the worker's answer, read-only, and J/K (or arrows) to move.
+import { readJson, renderControls } from "./widgets.js";
+
+const boot = readJson("inspect-boot") || {};
+const texts = document.getElementById("editor-strings").dataset;
+
+renderControls(document.getElementById("answer-view"), {
+  schema: boot.schema,
+  payload: boot.payload,
+  result: boot.result,
+  readonly: true,
+  strings: boot.strings || {},
+  noWidgetText: texts.noWidget,
+});
+
+function typing(target) {
+  return (
+    target instanceof HTMLElement &&
+    (target.isContentEditable || ["INPUT", "TEXTAREA", "SELECT"].includes(target.tagName))
+  );
+}
+
+document.addEventListener("keydown", (event) => {
+  if (event.defaultPrevented || event.altKey || event.ctrlKey || event.metaKey || typing(event.target)) return;
+  const key = event.key.toLowerCase();
+  const id = key === "j" || key === "arrowright" ? "next-link" : key === "k" || key === "arrowleft" ? "previous-link" : null;
+  const link = id && document.getElementById(id);
+  if (link) {
+    event.preventDefault();
+    window.location.assign(link.href);
+  }
+});
