@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from datadam.cli import aggregation, platform
+from datadam.cli import aggregation, pay, platform
 
 app = typer.Typer(
     help="datadam: build AI training data together.",
@@ -15,6 +15,7 @@ app = typer.Typer(
 
 platform.register(app)
 aggregation.register(app)
+pay.register(app)
 
 if __name__ == "__main__":  # pragma: no cover
     app()

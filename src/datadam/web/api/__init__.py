@@ -6,7 +6,7 @@ from fastapi import APIRouter
 
 
 def routers() -> list[APIRouter]:
-    from datadam.web.api import assignments, auth, health, media, organizations, projects
+    from datadam.web.api import assignments, auth, health, media, organizations, pay, projects
 
     return [
         auth.router,
@@ -15,4 +15,5 @@ def routers() -> list[APIRouter]:
         projects.router,
         assignments.router,
         media.router,
+        pay.router,
     ]
