@@ -15,12 +15,14 @@ import numpy.typing as npt
 
 from datadam.aggregation._common import (
     TINY,
+    argmax_with_ties,
     class_prior,
     normalise_log,
     row_max,
     vote_share,
 )
 from datadam.aggregation.answers import Answers, FloatArray, IntArray
+from datadam.aggregation.majority import majority_vote
 
 
 def loo_one_coin_posteriors(
@@ -136,13 +138,17 @@ class OverlapPolicy:
     other workers only, so a single label never reads as certain. Confusion matrices are the
     default because two agreeing answers from workers with the same habit prove less than a
     one-coin model thinks; on the benchmark sets "ds" reached full-overlap accuracy with fewer
-    labels.
+    labels. With `require_plurality`, a task whose model label differs from the plurality of
+    its answers is not settled either: when the model overrules the crowd, that rests on its
+    picture of the workers, so more evidence is bought before stopping (on the benchmark this
+    moved the policy closer to full-overlap accuracy for about 1% more labels).
     """
 
     threshold: float = 0.9
     min_labels: int = 1
     max_labels: int | None = None
     model: Literal["ds", "onecoin"] = "ds"
+    require_plurality: bool = True
 
     def __post_init__(self) -> None:
         if not 0.0 < self.threshold <= 1.0:
@@ -154,15 +160,19 @@ class OverlapPolicy:
         if self.model not in ("ds", "onecoin"):
             raise ValueError("model must be 'ds' or 'onecoin'")
 
-    def confidence(self, answers: Answers) -> FloatArray:
-        """Posterior probability of the leading label, per task."""
-        if answers.n_classes == 0:
-            return np.zeros(answers.n_tasks)
+    def posteriors(self, answers: Answers) -> FloatArray:
+        """The policy model's posteriors, (tasks, K)."""
         if self.model == "ds":
             post, _ = loo_dawid_skene_posteriors(answers)
         else:
             post, _ = loo_one_coin_posteriors(answers)
-        return row_max(post)
+        return post
+
+    def confidence(self, answers: Answers) -> FloatArray:
+        """Posterior probability of the leading label, per task."""
+        if answers.n_classes == 0:
+            return np.zeros(answers.n_tasks)
+        return row_max(self.posteriors(answers))
 
     def needs_more(self, answers: Answers) -> npt.NDArray[np.bool_]:
         """Per task: should it get another label?
@@ -171,7 +181,13 @@ class OverlapPolicy:
         receive is settled whatever the confidence: no answer still to come can overturn it.
         """
         have = answers.task_counts
-        unsure = self.confidence(answers) < self.threshold
+        if answers.n_classes == 0:
+            return have < self.min_labels
+        post = self.posteriors(answers)
+        unsure = row_max(post) < self.threshold
+        if self.require_plurality:
+            plurality = majority_vote(answers).labels
+            unsure |= (argmax_with_ties(post, answers) != plurality) & (have > 0)
         if self.max_labels is not None:
             left = self.max_labels - have
             counts = answers.vote_counts
