@@ -7,8 +7,8 @@ Demo logins exist only in a data dir created by `datadam demo` (a `.demo` marker
 from __future__ import annotations
 
 import json
-import math
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -22,7 +22,7 @@ from datadam.importing.service import import_file
 from datadam.schema import example_schema
 from datadam.settings import Settings
 from datadam.storage.db import Database
-from datadam.storage.tables import Organization, Project, ProjectAccess, User
+from datadam.storage.tables import Item, Organization, Project, ProjectAccess, User
 
 DEMO_PASSWORD = "demo-datadam-2026"  # noqa: S105 - printed to the person running the demo
 DEMO_DOMAIN = "demo.datadam.org"
@@ -110,8 +110,13 @@ def seed_demo(db: Database, settings: Settings) -> list[tuple[str, str]]:
     with db.write() as session:
         orgs = _ensure_orgs(session)
         _ensure_people(session, orgs, settings)
-        projects = _ensure_projects(session, orgs)
+        projects = _ensure_projects(session, orgs, settings)
     for project_id, rows in projects:
+        if callable(rows):
+            with db.read() as session:
+                if session.execute(select(Item.id).where(Item.project_id == project_id)).first():
+                    continue
+            rows = rows()
         _import_rows(db, project_id, rows)
     return [(_email(handle), what) for handle, _name, _roles, what in PEOPLE]
 
@@ -141,31 +146,30 @@ def _ensure_people(session: Any, orgs: dict[str, int], settings: Settings) -> No
             people.add_membership(session, user_id=user.id, organization_id=orgs[slug], role=role)
 
 
-def _sleep_rows(n: int) -> list[dict[str, Any]]:
-    stages = ["W", "N1", "N2", "N3", "REM"]
-    rows = []
-    for night in range(n):
-        n_epochs = 40
-        suggestion = [
-            stages[min(4, int(2 + 2 * math.sin((e + night) / 6)))] for e in range(n_epochs)
-        ]
-        rows.append(
-            {
-                "external_id": f"PSG-{night + 1:04d}",
-                "title": f"Night {night + 1} (excerpt, 20 min)",
-                "signal": {
-                    "synthetic_seed": night,
-                    "sfreq": 100,
-                    "n_epochs": n_epochs,
-                    "channels": ["EEG Fpz-Cz", "EEG Pz-Oz", "EOG horizontal", "EMG submental"],
-                },
-                "suggestions": {"stages": suggestion},
-            }
-        )
+Rows = Callable[[], list[dict[str, Any]]]
+
+
+def _media_rows(settings: Settings, kind: str) -> Rows:
+    """Rows whose media (EDF nights, street PNGs, voice WAVs) are generated and stored on demand,
+    only when the project has no items yet: generating is the slow part of the demo."""
+
+    def rows() -> list[dict[str, Any]]:
+        from datadam.media import demo_media
+        from datadam.media.store import open_store
+
+        store = open_store(settings)
+        if kind == "sleep":
+            return demo_media.sleep_nights(store, nights=5, n_epochs=120)
+        if kind == "street":
+            return demo_media.street_items(store, count=4)
+        return demo_media.voice_items(store)
+
     return rows
 
 
-def _ensure_projects(session: Any, orgs: dict[str, int]) -> list[tuple[int, list[dict[str, Any]]]]:
+def _ensure_projects(
+    session: Any, orgs: dict[str, int], settings: Settings
+) -> list[tuple[int, list[dict[str, Any]] | Rows]]:
     plans = [
         (
             "감정 분류 (Korean sentiment)",
@@ -198,8 +202,30 @@ def _ensure_projects(session: Any, orgs: dict[str, int]) -> list[tuple[int, list
             "time-series",
             1,
             "Score each 30-s epoch W/N1/N2/N3/REM; the model's stages are pre-filled.",
-            _sleep_rows(5),
+            _media_rows(settings, "sleep"),
             [],
+        ),
+        (
+            "Street objects (도로 객체 표시)",
+            "hangul-institute",
+            "shapes",
+            "vision",
+            "image",
+            1,
+            "Box or outline every car, person and bicycle. 모든 차와 사람을 표시하세요.",
+            _media_rows(settings, "street"),
+            ["crowd-works"],
+        ),
+        (
+            "Voice transcription (음성 전사)",
+            "hangul-institute",
+            "transcription",
+            "language",
+            "audio",
+            1,
+            "Write exactly what is said; correct the model's draft. 들리는 대로 적으세요.",
+            _media_rows(settings, "voice"),
+            ["crowd-works"],
         ),
     ]
     out = []
