@@ -7,8 +7,6 @@ so tests can assert that none happened.
 
 from __future__ import annotations
 
-import os
-import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -16,34 +14,15 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.browser.support import CHROMIUM_ARGS, CHROMIUM_PATH, Watch, seed_xss_project
-from tests.serverproc import DATADAM_BIN, TEST_SECRET, ServerProcess
+from tests.browser.support import CHROMIUM_PATH, Watch, launch_chromium, start_demo_server
+from tests.serverproc import ServerProcess
 
 pytestmark = pytest.mark.browser
 
 
 @pytest.fixture(scope="session")
 def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
-    data_dir = tmp_path_factory.mktemp("browser-data")
-    database_url = f"sqlite:///{data_dir / 'datadam.db'}"
-    env = {k: v for k, v in os.environ.items() if not k.startswith("DATADAM_")}
-    env.update(
-        DATADAM_ENV="test",
-        DATADAM_PASSWORD_PROFILE="cheapest",
-        DATADAM_DATA_DIR=str(data_dir),
-        DATADAM_DATABASE_URL=database_url,
-        DATADAM_SECRET_KEY=TEST_SECRET,
-    )
-    subprocess.run(
-        [str(DATADAM_BIN), "demo", "--no-serve"],
-        env=env,
-        cwd=data_dir,
-        check=True,
-        capture_output=True,
-        timeout=120,
-    )
-    server = ServerProcess(database_url=database_url, data_dir=data_dir).start()
-    seed_xss_project(server.base_url)
+    server = start_demo_server(tmp_path_factory.mktemp("browser-data"))
     yield server
     server.stop()
 
@@ -55,7 +34,7 @@ def browser() -> Iterator[Any]:
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM_PATH, args=CHROMIUM_ARGS)
+        chromium = launch_chromium(playwright)
         yield chromium
         chromium.close()
 

@@ -3,10 +3,15 @@
 from __future__ import annotations
 
 import json
+import os
+import subprocess
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import httpx
+
+from tests.serverproc import DATADAM_BIN, TEST_SECRET, ServerProcess
 
 CHROMIUM_PATH = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -125,14 +130,47 @@ def seed_xss_project(base_url: str) -> int:
             json={"organization_id": label_partners},
         ).raise_for_status()
         body = "\n".join(json.dumps({"text": t}, ensure_ascii=False) for t in XSS_TEXTS) + "\n"
-        client.post(
+        imported = client.post(
             f"/api/v1/projects/{project_id}/imports",
             headers=headers,
             files={"file": ("xss.jsonl", body.encode(), "application/x-ndjson")},
-        ).raise_for_status()
+        )
+        if imported.status_code != 201:
+            raise RuntimeError(f"import refused: {imported.text}")
         client.patch(
             f"/api/v1/projects/{project_id}", headers=headers, json={"status": "active"}
         ).raise_for_status()
     finally:
         client.close()
     return project_id
+
+
+def start_demo_server(data_dir: Path, *, with_xss_project: bool = True) -> ServerProcess:
+    """`datadam demo --no-serve` into a fresh SQLite data dir, then `datadam serve` on a free
+    loopback port (returns once healthy). The caller stops it."""
+    data_dir.mkdir(parents=True, exist_ok=True)
+    database_url = f"sqlite:///{data_dir / 'datadam.db'}"
+    env = {k: v for k, v in os.environ.items() if not k.startswith("DATADAM_")}
+    env.update(
+        DATADAM_ENV="test",
+        DATADAM_PASSWORD_PROFILE="cheapest",
+        DATADAM_DATA_DIR=str(data_dir),
+        DATADAM_DATABASE_URL=database_url,
+        DATADAM_SECRET_KEY=TEST_SECRET,
+    )
+    subprocess.run(
+        [str(DATADAM_BIN), "demo", "--no-serve"],
+        env=env,
+        cwd=data_dir,
+        check=True,
+        capture_output=True,
+        timeout=120,
+    )
+    server = ServerProcess(database_url=database_url, data_dir=data_dir).start()
+    if with_xss_project:
+        seed_xss_project(server.base_url)
+    return server
+
+
+def launch_chromium(playwright: Any) -> Any:
+    return playwright.chromium.launch(executable_path=CHROMIUM_PATH, args=CHROMIUM_ARGS)

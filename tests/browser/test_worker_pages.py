@@ -38,6 +38,7 @@ def project_id_on_home(page: Any, name: str) -> int:
 def open_label_page(page: Any, project_id: int) -> None:
     """From the project's start page, with the keyboard: the start button has focus."""
     page.goto(f"/work/projects/{project_id}")
+    page.wait_for_selector("form[action$='/start'] button:focus")
     with page.expect_navigation():
         page.keyboard.press("Enter")
     page.wait_for_selector("body[data-ready='1']")
@@ -174,7 +175,7 @@ def _visible_strings(page: Any) -> list[str]:
               while (walker.nextNode()) {
                 const node = walker.currentNode;
                 const el = node.parentElement;
-                if (!el || el.closest('script,style,[hidden]')) continue;
+                if (!el || el.closest('script,style,kbd,[hidden]')) continue;
                 const text = node.textContent.trim();
                 if (text) out.push(text);
               }

@@ -48,10 +48,12 @@ def collect_msgids() -> dict[str, str]:
         for path in sorted(directory.rglob("*.py")):
             for msgid, where in _messages("python", path, {}):
                 found.setdefault(msgid, where)
-    from datadam.i18n.js import JS_MESSAGES
+    from datadam.i18n.js import JS_MESSAGES, scan_scripts
 
     for msgid in JS_MESSAGES:
         found.setdefault(msgid, "i18n/js.py")
+    for msgid, where in scan_scripts().items():
+        found.setdefault(msgid, where)
     return found
 
 

@@ -1,10 +1,21 @@
 """Strings the labeling page's scripts show, sent to the page in its boot block (`strings`).
 
-Scripts call `t("Submit")`; the id is the English text. Widget modules add theirs here, and
-`python -m datadam.i18n.catalog` brings them into the catalogues.
+Scripts call `t("Submit")`; the id is the English text. Every literal `t("...")` call in
+`web/static/js/**.js` is found automatically; ids a script builds at run time (looked up
+from a table) are listed in `JS_MESSAGES`. `python -m datadam.i18n.catalog` brings new ids
+into the catalogues.
 """
 
 from __future__ import annotations
+
+import json
+import re
+from functools import cache
+from pathlib import Path
+
+STATIC_JS = Path(__file__).resolve().parent.parent / "web" / "static" / "js"
+# t("...") or t('...') with a plain string literal as the first argument.
+_CALL = re.compile(r"""\bt\(\s*("(?:[^"\\\n]|\\.)*"|'(?:[^'\\\n]|\\.)*')""")
 
 JS_MESSAGES: tuple[str, ...] = (
     # save state
@@ -43,3 +54,29 @@ JS_MESSAGES: tuple[str, ...] = (
     "Pick a label",
     "Item",
 )
+
+
+def _literal(token: str) -> str:
+    if token.startswith("'"):
+        token = '"' + token[1:-1].replace("\\'", "'").replace('"', '\\"') + '"'
+    return str(json.loads(token))
+
+
+def scan_scripts(root: Path = STATIC_JS) -> dict[str, str]:
+    """Message ids of literal `t()` calls in the page scripts, with the file each came from."""
+    found: dict[str, str] = {}
+    for path in sorted(root.rglob("*.js")):
+        for match in _CALL.finditer(path.read_text(encoding="utf-8")):
+            try:
+                msgid = _literal(match.group(1))
+            except ValueError:
+                continue
+            if msgid:
+                found.setdefault(msgid, str(path.relative_to(root.parent.parent)))
+    return found
+
+
+@cache
+def script_messages() -> tuple[str, ...]:
+    """Every id the page scripts may ask `t()` for: the table above plus the scanned calls."""
+    return tuple(dict.fromkeys([*JS_MESSAGES, *scan_scripts()]))

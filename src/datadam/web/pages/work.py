@@ -21,7 +21,7 @@ from datadam.access.policies import ProjectAction
 from datadam.assignment.service import next_task
 from datadam.domain.enums import ProjectStatus
 from datadam.errors import NotFound
-from datadam.i18n.js import JS_MESSAGES
+from datadam.i18n.js import script_messages
 from datadam.projects.service import get_project_for, vendor_ids_of, visible_projects_query
 from datadam.storage.tables import Annotation, Assignment, Item, Project
 from datadam.storage.types import utcnow
@@ -204,7 +204,7 @@ def boot_block(
         "home_url": "/work",
         "csrf_token": actor.csrf_token or "",
         "static_version": static_version(),
-        "strings": {msgid: _(msgid) for msgid in JS_MESSAGES},
+        "strings": {msgid: _(msgid) for msgid in script_messages()},
     }
 
 
