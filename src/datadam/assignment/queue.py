@@ -4,8 +4,12 @@ Rules (issue "platform core"):
 - a worker is offered an item they have never been assigned (so never one they labeled,
   skipped or let expire), whose submitted plus live assignments are fewer than the overlap;
 - items closest to completion come first, then import order;
-- asking again while holding a live lease returns the same assignment;
-- an abandoned lease expires and its slot returns to the pool.
+- asking again while holding a live lease returns the same assignment (one live lease per
+  worker and project; PostgreSQL serialises one worker's concurrent asks with an advisory lock,
+  SQLite does so with its single writer);
+- an abandoned lease expires and its slot returns to the pool. The worker's own expired lease
+  is ended as soon as they ask again; other workers' expired leases are reaped at most every
+  `REAP_EVERY_S` seconds per project and process.
 
 Correctness under concurrency does not rest on an isolation level. `item.n_taken` (submitted
 plus live assignments) is only ever raised by a conditional UPDATE (`n_taken < overlap`), which
@@ -15,17 +19,26 @@ worker_id)` on assignments and annotations stands behind both.
 
 The candidate scan is bounded: per fill level (n_taken = overlap-1 down to 0) at most `WINDOW`
 items in id order are looked at, so a lone worker facing thousands of their own half-finished
-items does not make next-task slower over time.
+items does not make next-task slower over time. Only when every window holds nothing for the
+worker does an unbounded scan run (`_fallback`).
+
+Speed: this is the hot path of every worker, so the statements are written by hand and run on
+the driver's cursor (no SQL compilation per call); the candidate scan and the claim are one
+statement, and on PostgreSQL the claim, the new assignment and the item's payload are one
+round trip. Statements are written with `:name` parameters and translated once per dialect.
 """
 
 from __future__ import annotations
 
+import re
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from functools import cache
 from typing import Any
 
-from sqlalchemy import Connection, bindparam, text
+from sqlalchemy import Connection
+from sqlalchemy.exc import DBAPIError
 
 from datadam.domain.enums import AssignmentStatus, ProjectStatus, Stage
 from datadam.storage.types import utcnow
@@ -33,6 +46,7 @@ from datadam.storage.types import utcnow
 WINDOW = 64
 REAP_BATCH = 200
 REAP_EVERY_S = 2.0
+ADVISORY_NAMESPACE = 7301  # pg_advisory_xact_lock(namespace, worker id): one asker per worker
 
 _LABELING = Stage.LABELING.value
 _ACTIVE = AssignmentStatus.ACTIVE.value
@@ -46,26 +60,84 @@ class Lease:
     leased_at: datetime
     expires_at: datetime
     reused: bool
+    payload: Any = None  # the item's payload when the claim already read it
+    media_key: str | None = None
 
 
 _last_reap: dict[int, float] = {}
+_PARAM = re.compile(r"(?<![:\w]):(\w+)")
+
+
+@cache
+def _for_dialect(sql: str, dialect: str) -> str:
+    """`:name` parameters as the driver wants them (psycopg: `%(name)s`)."""
+    if dialect == "postgresql":
+        return _PARAM.sub(r"%(\1)s", sql.replace("%", "%%"))
+    return sql
+
+
+def run(conn: Connection, sql: str, params: dict[str, Any] | None = None) -> Any:
+    """Execute on the driver's cursor inside the connection's transaction; returns the cursor.
+
+    Driver errors are re-raised as SQLAlchemy's (`IntegrityError`, `OperationalError`, ...), so
+    callers and the web layer's error mapping see the same exceptions as for ORM statements.
+    """
+    cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+    statement = _for_dialect(sql, conn.dialect.name)
+    try:
+        cursor.execute(statement, params or {})
+    except conn.dialect.loaded_dbapi.Error as err:
+        raise _wrapped(conn, statement, params, err) from err
+    return cursor
+
+
+def run_many(conn: Connection, sql: str, rows: list[dict[str, Any]]) -> None:
+    cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+    statement = _for_dialect(sql, conn.dialect.name)
+    try:
+        cursor.executemany(statement, rows)
+    except conn.dialect.loaded_dbapi.Error as err:
+        raise _wrapped(conn, statement, rows, err) from err
+    cursor.close()
+
+
+def _wrapped(conn: Connection, statement: str, params: Any, err: Exception) -> Exception:
+    return DBAPIError.instance(statement, params, err, conn.dialect.loaded_dbapi.Error)
+
+
+_OWN_LEASES = (
+    "SELECT id, item_id, leased_at, expires_at FROM assignment "
+    "WHERE worker_id = :w AND project_id = :p AND status = :active ORDER BY id"
+)
+_END_LEASE = (
+    "UPDATE assignment SET status = 'expired', finished_at = :now "
+    "WHERE id = :a AND status = :active RETURNING item_id"
+)
+_GIVE_BACK = "UPDATE item SET n_taken = n_taken - 1 WHERE id = :i AND n_taken > 0"
 
 
 def find_live_lease(conn: Connection, *, project_id: int, worker_id: int) -> Lease | None:
-    row = conn.execute(
-        text(
-            "SELECT id, item_id, leased_at, expires_at FROM assignment "
-            "WHERE worker_id = :w AND project_id = :p AND status = :active "
-            "ORDER BY id LIMIT 1"
-        ),
-        {"w": worker_id, "p": project_id, "active": _ACTIVE},
-    ).first()
-    if row is None:
-        return None
-    expires_at = _aware(row.expires_at)
-    if expires_at <= utcnow():
-        return None
-    return Lease(row.id, row.item_id, project_id, _aware(row.leased_at), expires_at, True)
+    """The worker's live lease in the project, ending any of theirs that ran out of time."""
+    now = utcnow()
+    live = None
+    for row in run(
+        conn, _OWN_LEASES, {"w": worker_id, "p": project_id, "active": _ACTIVE}
+    ).fetchall():
+        assignment_id, item_id, leased_at, expires_at = row
+        expires_at = _aware(expires_at)
+        if expires_at > now and live is None:
+            live = Lease(assignment_id, item_id, project_id, _aware(leased_at), expires_at, True)
+        elif expires_at <= now:
+            _end_lease(conn, assignment_id, now)
+    return live
+
+
+def _end_lease(conn: Connection, assignment_id: int, now: datetime) -> None:
+    ended = run(
+        conn, _END_LEASE, {"a": assignment_id, "now": _db_time(conn, now), "active": _ACTIVE}
+    ).fetchone()
+    if ended is not None:
+        run(conn, _GIVE_BACK, {"i": ended[0]})
 
 
 def reap_expired(conn: Connection, *, project_id: int, force: bool = False) -> int:
@@ -77,151 +149,139 @@ def reap_expired(conn: Connection, *, project_id: int, force: bool = False) -> i
     now = _db_time(conn, utcnow())
     ids = [
         r[0]
-        for r in conn.execute(
-            text(
-                "SELECT id FROM assignment WHERE project_id = :p AND status = :active "
-                "AND expires_at <= :now ORDER BY expires_at LIMIT :n"
-            ),
+        for r in run(
+            conn,
+            "SELECT id FROM assignment WHERE project_id = :p AND status = :active "
+            "AND expires_at <= :now ORDER BY expires_at LIMIT :n",
             {"p": project_id, "active": _ACTIVE, "now": now, "n": REAP_BATCH},
-        )
+        ).fetchall()
     ]
-    if not ids:
-        return 0
-    item_ids = [
-        r[0]
-        for r in conn.execute(
-            text(
-                "UPDATE assignment SET status = 'expired', finished_at = :now "
-                "WHERE id IN :ids AND status = :active RETURNING item_id"
-            ).bindparams(bindparam("ids", expanding=True)),
-            {"ids": ids, "now": now, "active": _ACTIVE},
-        )
-    ]
+    item_ids = []
+    for assignment_id in ids:
+        ended = run(
+            conn, _END_LEASE, {"a": assignment_id, "now": now, "active": _ACTIVE}
+        ).fetchone()
+        if ended is not None:
+            item_ids.append({"i": ended[0]})
     if item_ids:
-        conn.execute(
-            text("UPDATE item SET n_taken = n_taken - 1 WHERE id = :i AND n_taken > 0"),
-            [{"i": i} for i in item_ids],
-        )
+        run_many(conn, _GIVE_BACK, item_ids)
     return len(item_ids)
 
 
-def _candidates(conn: Connection, *, project_id: int, worker_id: int, level: int) -> list[int]:
-    ids = [
-        r[0]
-        for r in conn.execute(
-            text(
-                "SELECT id FROM item WHERE project_id = :p AND stage = :stage AND n_taken = :k "
-                "ORDER BY id LIMIT :n"
-            ),
-            {"p": project_id, "stage": _LABELING, "k": level, "n": WINDOW},
-        )
-    ]
-    if not ids:
-        return []
-    seen = {
-        r[0]
-        for r in conn.execute(
-            text(
-                "SELECT item_id FROM assignment WHERE worker_id = :w AND item_id IN :ids"
-            ).bindparams(bindparam("ids", expanding=True)),
-            {"w": worker_id, "ids": ids},
-        )
-    }
-    return [i for i in ids if i not in seen]
+_NOT_SEEN = "NOT EXISTS (SELECT 1 FROM assignment a WHERE a.item_id = c.id AND a.worker_id = :w)"
 
 
-def _fallback_candidates(
-    conn: Connection, *, project_id: int, worker_id: int, overlap: int
-) -> list[int]:
-    """The unbounded scan, used only when every bounded window was the worker's own items."""
-    return [
-        r[0]
-        for r in conn.execute(
-            text(
-                "SELECT i.id FROM item i WHERE i.project_id = :p AND i.stage = :stage "
-                "AND i.n_taken < :overlap AND NOT EXISTS (SELECT 1 FROM assignment a "
-                "WHERE a.item_id = i.id AND a.worker_id = :w) ORDER BY i.n_taken DESC, i.id "
-                "LIMIT :n"
-            ),
-            {"p": project_id, "stage": _LABELING, "overlap": overlap, "w": worker_id, "n": WINDOW},
+@cache
+def _claim_sql(dialect: str, overlap: int, bounded: bool, skip_locked: bool = True) -> str:
+    """One statement: pick the best unseen candidate with room and raise its `n_taken`."""
+    if bounded:
+        windows = " UNION ALL ".join(
+            f"SELECT * FROM (SELECT id, n_taken FROM item WHERE project_id = :p "  # noqa: S608
+            f"AND stage = :stage AND n_taken = {level} ORDER BY id LIMIT :n) w{level}"
+            for level in range(overlap - 1, -1, -1)
         )
-    ]
+        source = f"({windows}) c"
+    else:
+        source = (
+            "(SELECT id, n_taken FROM item WHERE project_id = :p AND stage = :stage "
+            "AND n_taken < :overlap) c"
+        )
+    # Built from constants and integer levels only; values are always bound parameters.
+    pick = f"SELECT c.id FROM {source} WHERE {_NOT_SEEN}"  # noqa: S608
+    if dialect == "postgresql":
+        lock = "FOR UPDATE SKIP LOCKED" if skip_locked else "FOR UPDATE"
+        return (
+            "WITH claimed AS (UPDATE item SET n_taken = n_taken + 1 WHERE id = ("  # noqa: S608
+            f"SELECT i.id FROM item i WHERE i.id IN ({pick}) AND i.n_taken < :overlap "
+            f"AND i.stage = :stage ORDER BY i.n_taken DESC, i.id LIMIT 1 {lock}"
+            ") RETURNING id, payload, media_key), "
+            "made AS (INSERT INTO assignment (project_id, item_id, worker_id, status, leased_at,"
+            " expires_at) SELECT :p, id, :w, :active, :now, :exp FROM claimed"
+            " RETURNING id, item_id)"
+            " SELECT made.id, made.item_id, claimed.payload, claimed.media_key "
+            "FROM made JOIN claimed ON claimed.id = made.item_id"
+        )
+    return (
+        "UPDATE item SET n_taken = n_taken + 1 WHERE id = ("  # noqa: S608
+        f"{pick} ORDER BY c.n_taken DESC, c.id LIMIT 1"
+        ") AND n_taken < :overlap AND stage = :stage RETURNING id, payload, media_key"
+    )
 
 
-def _claim(conn: Connection, candidates: list[int], *, overlap: int) -> int | None:
-    """Raise n_taken on the first candidate that still has room; None if all are full."""
-    if conn.dialect.name == "postgresql":
-        row = conn.execute(
-            text(
-                "UPDATE item SET n_taken = n_taken + 1 WHERE id = ("
-                "SELECT id FROM item WHERE id = ANY(:ids) AND n_taken < :overlap "
-                "AND stage = :stage ORDER BY n_taken DESC, id LIMIT 1 FOR UPDATE SKIP LOCKED"
-                ") RETURNING id"
-            ),
-            {"ids": candidates, "overlap": overlap, "stage": _LABELING},
-        ).first()
-        return None if row is None else row[0]
-    for item_id in candidates:
-        done = conn.execute(
-            text(
-                "UPDATE item SET n_taken = n_taken + 1 "
-                "WHERE id = :i AND n_taken < :overlap AND stage = :stage"
-            ),
-            {"i": item_id, "overlap": overlap, "stage": _LABELING},
+_INSERT_ASSIGNMENT = (
+    "INSERT INTO assignment (project_id, item_id, worker_id, status, leased_at, expires_at)"
+    " VALUES (:p, :i, :w, :active, :now, :exp) RETURNING id"
+)
+
+
+def _claim(conn: Connection, params: dict[str, Any], overlap: int, bounded: bool, **kw: Any) -> Any:
+    dialect = conn.dialect.name
+    row = run(conn, _claim_sql(dialect, overlap, bounded, **kw), params).fetchone()
+    if row is None or dialect == "postgresql":
+        return row
+    item_id, payload, media_key = row
+    assignment_id = run(conn, _INSERT_ASSIGNMENT, params | {"i": item_id}).fetchone()[0]
+    return assignment_id, item_id, payload, media_key
+
+
+def lock_worker_sql(dialect: str) -> str:
+    """A FROM-clause fragment for next-task's first statement on PostgreSQL, else nothing.
+
+    It serialises one worker's concurrent asks (an advisory lock on the worker id, held to the
+    end of the transaction), and commits the lease without waiting for the WAL flush: a lease
+    lost in a database crash is harmless (the whole transaction is lost, counters included, and
+    the worker simply asks again), while submissions keep the synchronous commit.
+    """
+    if dialect == "postgresql":
+        return (
+            f" CROSS JOIN (SELECT pg_advisory_xact_lock({ADVISORY_NAMESPACE}, CAST(:w AS integer)),"
+            " set_config('synchronous_commit', 'off', true)) lk"
         )
-        if done.rowcount == 1:
-            return item_id
-    return None
+    return ""
 
 
 def lease_next_item(conn: Connection, *, project: Any, worker_id: int) -> Lease | None:
-    """Inside a write transaction: the worker's live lease, or a new one, or None."""
+    """Inside a write transaction: the worker's live lease, or a new one, or None.
+
+    On PostgreSQL the caller holds the worker's advisory lock (see `lock_worker_sql`).
+    """
     if project.status != ProjectStatus.ACTIVE.value:
         return None
     live = find_live_lease(conn, project_id=project.id, worker_id=worker_id)
     if live is not None:
         return live
     reap_expired(conn, project_id=project.id)
-    item_id = None
-    for level in range(project.overlap - 1, -1, -1):
-        candidates = _candidates(conn, project_id=project.id, worker_id=worker_id, level=level)
-        if candidates:
-            item_id = _claim(conn, candidates, overlap=project.overlap)
-            if item_id is not None:
-                break
-    if item_id is None:
-        candidates = _fallback_candidates(
-            conn, project_id=project.id, worker_id=worker_id, overlap=project.overlap
-        )
-        item_id = _claim(conn, candidates, overlap=project.overlap) if candidates else None
-    if item_id is None:
-        return None
     now = utcnow()
     expires = now + timedelta(seconds=project.lease_seconds)
-    assignment_id = conn.execute(
-        text(
-            "INSERT INTO assignment (project_id, item_id, worker_id, status, leased_at, expires_at)"
-            " VALUES (:p, :i, :w, :active, :now, :exp) RETURNING id"
-        ),
-        {
-            "p": project.id,
-            "i": item_id,
-            "w": worker_id,
-            "active": _ACTIVE,
-            "now": _db_time(conn, now),
-            "exp": _db_time(conn, expires),
-        },
-    ).scalar_one()
-    return Lease(assignment_id, item_id, project.id, now, expires, False)
+    params = {
+        "p": project.id,
+        "w": worker_id,
+        "stage": _LABELING,
+        "overlap": project.overlap,
+        "n": WINDOW,
+        "active": _ACTIVE,
+        "now": _db_time(conn, now),
+        "exp": _db_time(conn, expires),
+    }
+    row = _claim(conn, params, project.overlap, True)
+    if row is None:
+        row = _claim(conn, params, project.overlap, False)
+    if row is None and conn.dialect.name == "postgresql":
+        # Every candidate may have been locked by another asker for an instant: wait once
+        # for them rather than telling this worker that nothing is left.
+        row = _claim(conn, params, project.overlap, False, skip_locked=False)
+    if row is None:
+        return None
+    assignment_id, item_id, payload, media_key = row
+    return Lease(assignment_id, item_id, project.id, now, expires, False, payload, media_key)
 
 
 def release_lease(conn: Connection, *, assignment_id: int, worker_id: int, reason: str) -> bool:
     """Skip: end a live lease and give the slot back. False when it was not live."""
-    row = conn.execute(
-        text(
-            "UPDATE assignment SET status = 'skipped', skip_reason = :r, finished_at = :now "
-            "WHERE id = :a AND worker_id = :w AND status = :active RETURNING item_id"
-        ),
+    row = run(
+        conn,
+        "UPDATE assignment SET status = 'skipped', skip_reason = :r, finished_at = :now "
+        "WHERE id = :a AND worker_id = :w AND status = :active RETURNING item_id",
         {
             "a": assignment_id,
             "w": worker_id,
@@ -229,12 +289,10 @@ def release_lease(conn: Connection, *, assignment_id: int, worker_id: int, reaso
             "now": _db_time(conn, utcnow()),
             "active": _ACTIVE,
         },
-    ).first()
+    ).fetchone()
     if row is None:
         return False
-    conn.execute(
-        text("UPDATE item SET n_taken = n_taken - 1 WHERE id = :i AND n_taken > 0"), {"i": row[0]}
-    )
+    run(conn, _GIVE_BACK, {"i": row[0]})
     return True
 
 

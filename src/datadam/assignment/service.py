@@ -5,20 +5,35 @@ A submission is acknowledged only after its transaction commits. Submitting twic
 refused (409 `idempotency_key_reused`). A late submit after the lease expired is accepted when
 the item still has room, else refused with 409 `assignment_expired` (the browser keeps the
 draft). Time is the server's: client-sent times are never trusted.
+
+Each call reads the project and its vendor grants in one statement and checks the actor's
+permissions on every call (a removed membership takes effect at once). A submit validates the
+result before taking SQLite's write lock; on PostgreSQL, where there is no global write lock,
+the read and the write share one transaction to save round trips.
 """
 
 from __future__ import annotations
 
+import weakref
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, text
+import orjson
+from sqlalchemy import Connection
 from sqlalchemy.exc import IntegrityError
 
 from datadam.access.actor import Actor
 from datadam.access.policies import ProjectAction, project_actions
-from datadam.assignment.queue import Lease, _aware, _db_time, lease_next_item, release_lease
+from datadam.assignment.queue import (
+    Lease,
+    _aware,
+    _db_time,
+    lease_next_item,
+    lock_worker_sql,
+    release_lease,
+    run,
+)
 from datadam.domain.enums import Stage
 from datadam.errors import Conflict, InputError, NotAllowed, NotFound
 from datadam.stages.transitions import COUNT_LATE_SUBMISSION_SQL, COUNT_SUBMISSION_SQL
@@ -35,7 +50,6 @@ class ProjectRow:
     overlap: int
     lease_seconds: int
     status: str
-    schema: Any
     schema_version: int
 
 
@@ -63,55 +77,52 @@ class Submission:
 
 def _load_json(value: Any) -> Any:
     if isinstance(value, str | bytes):
-        import orjson
-
         return orjson.loads(value)
     return value
 
 
-def _project_for_work(conn: Connection, actor: Actor, project_id: int) -> ProjectRow:
-    row = conn.execute(
-        text(
-            "SELECT id, owner_org_id, overlap, lease_seconds, status, schema, schema_version "
-            "FROM project WHERE id = :p"
-        ),
-        {"p": project_id},
-    ).first()
-    if row is None:
+_PROJECT = (
+    "SELECT p.id, p.owner_org_id, p.overlap, p.lease_seconds, p.status, p.schema_version, "
+    "pa.organization_id FROM project p{lock} "
+    "LEFT JOIN project_access pa ON pa.project_id = p.id WHERE p.id = :p"
+)
+
+
+def _check_work(actor: Actor, project_id: int, rows: list[Any], first: int) -> ProjectRow:
+    """The project from rows whose columns from `first` on are the project's (+ a vendor id)."""
+    if not rows:
         raise NotFound(f"no project {project_id}", field="project_id")
-    vendors = [
-        r[0]
-        for r in conn.execute(
-            text("SELECT organization_id FROM project_access WHERE project_id = :p"),
-            {"p": project_id},
-        )
-    ]
-    actions = project_actions(actor, owner_org_id=row.owner_org_id, granted_org_ids=vendors)
+    head = rows[0]
+    vendors = [r[first + 6] for r in rows if r[first + 6] is not None]
+    project = ProjectRow(*head[first : first + 6])
+    actions = project_actions(actor, owner_org_id=project.owner_org_id, granted_org_ids=vendors)
     if ProjectAction.VIEW not in actions:
         raise NotFound(f"no project {project_id}", field="project_id")
     if ProjectAction.WORK not in actions:
         raise NotAllowed("only workers of this project can take tasks", code="forbidden")
-    return ProjectRow(
-        row.id,
-        row.owner_org_id,
-        row.overlap,
-        row.lease_seconds,
-        row.status,
-        row.schema,
-        row.schema_version,
-    )
+    return project
+
+
+def _project_for_work(
+    conn: Connection, actor: Actor, project_id: int, *, lock_worker: bool = False
+) -> ProjectRow:
+    lock = lock_worker_sql(conn.dialect.name) if lock_worker else ""
+    rows = run(conn, _PROJECT.format(lock=lock), {"p": project_id, "w": actor.user_id}).fetchall()
+    return _check_work(actor, project_id, rows, 0)
 
 
 def _task_for(conn: Connection, lease: Lease) -> Task:
-    item = conn.execute(
-        text("SELECT payload, media_key FROM item WHERE id = :i"), {"i": lease.item_id}
-    ).one()
+    payload, media_key = lease.payload, lease.media_key
+    if payload is None:
+        payload, media_key = run(
+            conn, "SELECT payload, media_key FROM item WHERE id = :i", {"i": lease.item_id}
+        ).fetchone()
     return Task(
         lease.assignment_id,
         lease.project_id,
         lease.item_id,
-        _load_json(item.payload),
-        item.media_key,
+        _load_json(payload),
+        media_key,
         lease.leased_at,
         lease.expires_at,
     )
@@ -120,7 +131,7 @@ def _task_for(conn: Connection, lease: Lease) -> Task:
 def next_task(db: Database, actor: Actor, project_id: int) -> Task | None:
     """The worker's current task, or a new one, or None when nothing is left for them."""
     with db.write_engine.begin() as conn:
-        project = _project_for_work(conn, actor, project_id)
+        project = _project_for_work(conn, actor, project_id, lock_worker=True)
         lease = lease_next_item(conn, project=project, worker_id=actor.user_id)
         return None if lease is None else _task_for(conn, lease)
 
@@ -130,15 +141,15 @@ def skip_task(db: Database, actor: Actor, assignment_id: int, reason: str) -> No
     if not reason:
         raise InputError("please say why you skip this item", field="reason")
     with db.write_engine.begin() as conn:
-        owner = conn.execute(
-            text("SELECT worker_id, status FROM assignment WHERE id = :a"), {"a": assignment_id}
-        ).first()
-        if owner is None or owner.worker_id != actor.user_id:
+        owner = run(
+            conn, "SELECT worker_id, status FROM assignment WHERE id = :a", {"a": assignment_id}
+        ).fetchone()
+        if owner is None or owner[0] != actor.user_id:
             raise NotFound(f"no assignment {assignment_id}", field="assignment_id")
         if not release_lease(
             conn, assignment_id=assignment_id, worker_id=actor.user_id, reason=reason[:500]
         ):
-            raise Conflict(f"this assignment is {owner.status}, not active", code="not_active")
+            raise Conflict(f"this assignment is {owner[1]}, not active", code="not_active")
 
 
 @dataclass(frozen=True)
@@ -151,156 +162,183 @@ class _Context:
     payload: dict[str, Any]
 
 
-def _load_context(db: Database, actor: Actor, assignment_id: int) -> _Context:
-    with db.engine.connect() as conn:
-        row = conn.execute(
-            text(
-                "SELECT a.item_id, a.worker_id, a.status, a.leased_at, a.project_id, i.payload "
-                "FROM assignment a JOIN item i ON i.id = a.item_id WHERE a.id = :a"
-            ),
-            {"a": assignment_id},
-        ).first()
-        if row is None or row.worker_id != actor.user_id:
-            raise NotFound(f"no assignment {assignment_id}", field="assignment_id")
-        project = _project_for_work(conn, actor, row.project_id)
-    return _Context(
-        assignment_id,
-        row.item_id,
-        project,
-        row.status,
-        _aware(row.leased_at),
-        _load_json(row.payload),
-    )
+_CONTEXT = (
+    "SELECT a.item_id, a.worker_id, a.status, a.leased_at, i.payload, "
+    "p.id, p.owner_org_id, p.overlap, p.lease_seconds, p.status, p.schema_version, "
+    "pa.organization_id FROM assignment a JOIN item i ON i.id = a.item_id "
+    "JOIN project p ON p.id = a.project_id "
+    "LEFT JOIN project_access pa ON pa.project_id = p.id WHERE a.id = :a"
+)
+
+
+def _load_context(conn: Connection, actor: Actor, assignment_id: int) -> _Context:
+    rows = run(conn, _CONTEXT, {"a": assignment_id}).fetchall()
+    if not rows or rows[0][1] != actor.user_id:
+        raise NotFound(f"no assignment {assignment_id}", field="assignment_id")
+    item_id, _worker, status, leased_at, payload = rows[0][:5]
+    project = _check_work(actor, rows[0][5], rows, 5)
+    return _Context(assignment_id, item_id, project, status, _aware(leased_at), _load_json(payload))
+
+
+_EXISTING = (
+    "SELECT id, assignment_id, item_id, result, submitted_at FROM annotation "
+    "WHERE project_id = :p AND worker_id = :w AND client_submission_id = :k"
+)
 
 
 def _existing(conn: Connection, ctx: _Context, worker_id: int, key: str) -> Any:
-    return conn.execute(
-        text(
-            "SELECT id, assignment_id, item_id, result, submitted_at FROM annotation "
-            "WHERE project_id = :p AND worker_id = :w AND client_submission_id = :k"
-        ),
-        {"p": ctx.project.id, "w": worker_id, "k": key},
-    ).first()
+    return run(conn, _EXISTING, {"p": ctx.project.id, "w": worker_id, "k": key}).fetchone()
 
 
 def _replay(row: Any, result: dict[str, Any]) -> Submission:
-    if _load_json(row.result) != result:
+    annotation_id, assignment_id, item_id, stored, submitted_at = row
+    if _load_json(stored) != result:
         raise Conflict(
             "this submission id was already used for a different result",
             field="client_submission_id",
             code="idempotency_key_reused",
         )
-    return Submission(row.id, row.assignment_id, row.item_id, _aware(row.submitted_at), True)
+    return Submission(annotation_id, assignment_id, item_id, _aware(submitted_at), True)
 
 
-def _take_slot(conn: Connection, ctx: _Context, worker_id: int, now: datetime) -> None:
-    """Mark the assignment submitted and count the label on the item, or raise Conflict."""
-    moved = conn.execute(
-        text(
-            "UPDATE assignment SET status = 'submitted', finished_at = :now "
-            "WHERE id = :a AND worker_id = :w AND status = 'active'"
-        ),
-        {"a": ctx.assignment_id, "w": worker_id, "now": _db_time(conn, now)},
-    ).rowcount
-    if moved == 1:
-        conn.execute(
-            text(COUNT_SUBMISSION_SQL),
-            {
-                "i": ctx.item_id,
-                "overlap": ctx.project.overlap,
-                "labeling": Stage.LABELING.value,
-                "inspection": Stage.INSPECTION.value,
-            },
-        )
-        return
-    status = conn.execute(
-        text("SELECT status FROM assignment WHERE id = :a"), {"a": ctx.assignment_id}
-    ).scalar_one()
+_MOVE = (
+    "UPDATE assignment SET status = 'submitted', finished_at = :now "
+    "WHERE id = :a AND worker_id = :w AND status = 'active'"
+)
+_INSERT_ANNOTATION = (
+    "INSERT INTO annotation (project_id, item_id, assignment_id, worker_id, result,"
+    " schema_version, client_submission_id, started_at, submitted_at, active_seconds)"
+    " {source} RETURNING id"
+)
+_VALUES = "VALUES (:p, :i, :a, :w, :r, :v, :k, :s, :now, :act)"
+# PostgreSQL: mark the assignment submitted, count the label (the shared transition statement,
+# applied only when the assignment moved) and store the annotation in one round trip.
+_SUBMIT_PG = (
+    f"WITH moved AS ({_MOVE} RETURNING item_id), counted AS ("  # noqa: S608
+    f"{COUNT_SUBMISSION_SQL} AND EXISTS (SELECT 1 FROM moved) RETURNING id) "
+    + _INSERT_ANNOTATION.format(
+        source="SELECT :p, :i, :a, :w, CAST(:r AS jsonb), :v, :k, :s, :now, :act FROM moved"
+    )
+)
+
+
+def _stage_params(ctx: _Context) -> dict[str, Any]:
+    return {
+        "i": ctx.item_id,
+        "overlap": ctx.project.overlap,
+        "labeling": Stage.LABELING.value,
+        "inspection": Stage.INSPECTION.value,
+    }
+
+
+def _late_slot(conn: Connection, ctx: _Context, now: datetime) -> None:
+    """The assignment was not active: refuse, or take a slot back for a late submission."""
+    status = run(
+        conn, "SELECT status FROM assignment WHERE id = :a", {"a": ctx.assignment_id}
+    ).fetchone()[0]
     if status != "expired":
         raise Conflict(
             f"this assignment is {status}",
             code="already_submitted" if status == "submitted" else "not_active",
         )
-    room = conn.execute(
-        text(COUNT_LATE_SUBMISSION_SQL),
-        {
-            "i": ctx.item_id,
-            "overlap": ctx.project.overlap,
-            "labeling": Stage.LABELING.value,
-            "inspection": Stage.INSPECTION.value,
-        },
-    ).rowcount
-    if room != 1:
+    if run(conn, COUNT_LATE_SUBMISSION_SQL, _stage_params(ctx)).rowcount != 1:
         raise Conflict(
             "your time for this item ran out and others have finished it; your draft is kept",
             code="assignment_expired",
         )
-    conn.execute(
-        text("UPDATE assignment SET status = 'submitted', finished_at = :now WHERE id = :a"),
+    run(
+        conn,
+        "UPDATE assignment SET status = 'submitted', finished_at = :now WHERE id = :a",
         {"a": ctx.assignment_id, "now": _db_time(conn, now)},
     )
+
+
+def _store(conn: Connection, ctx: _Context, worker_id: int, key: str, clean: Any) -> Submission:
+    """Take the slot and store the annotation; Conflict when the assignment cannot be used."""
+    now = utcnow()
+    active = max(0.0, min((now - ctx.leased_at).total_seconds(), ctx.project.lease_seconds))
+    params = _stage_params(ctx) | {
+        "p": ctx.project.id,
+        "a": ctx.assignment_id,
+        "w": worker_id,
+        "r": orjson.dumps(clean).decode(),
+        "v": ctx.project.schema_version,
+        "k": key,
+        "s": _db_time(conn, ctx.leased_at),
+        "now": _db_time(conn, now),
+        "act": active,
+    }
+    if conn.dialect.name == "postgresql":
+        row = run(conn, _SUBMIT_PG, params).fetchone()
+        if row is not None:
+            return Submission(row[0], ctx.assignment_id, ctx.item_id, now, False)
+        previous = _existing(conn, ctx, worker_id, key)
+        if previous is not None:
+            return _replay(previous, clean)
+        _late_slot(conn, ctx, now)
+    elif run(conn, _MOVE, params).rowcount == 1:
+        run(conn, COUNT_SUBMISSION_SQL, params)
+    else:
+        previous = _existing(conn, ctx, worker_id, key)
+        if previous is not None:
+            return _replay(previous, clean)
+        _late_slot(conn, ctx, now)
+    annotation_id = run(conn, _INSERT_ANNOTATION.format(source=_VALUES), params).fetchone()[0]
+    return Submission(annotation_id, ctx.assignment_id, ctx.item_id, now, False)
 
 
 def submit_task(
     db: Database, actor: Actor, assignment_id: int, *, result: Any, client_submission_id: str
 ) -> Submission:
-    """Validate and store a result; idempotent by `client_submission_id`."""
+    """Validate and store a result; idempotent by `client_submission_id`.
+
+    A first submission moves the assignment before anything else is read; only when that
+    finds the assignment no longer active is the key looked up (a replay) or the late rule
+    applied. Two racing submissions with one key are settled by `UNIQUE(project, worker,
+    key)`: the loser rolls back and answers with the winner's annotation.
+    """
     key = client_submission_id.strip()
     if not key or len(key) > MAX_SUBMISSION_ID:
         raise InputError(
             "client_submission_id must be 1-64 characters", field="client_submission_id"
         )
-    ctx = _load_context(db, actor, assignment_id)
-    clean = validate_for_project(ctx.project, result, ctx.payload)
     try:
+        if db.is_postgres:
+            with db.write_engine.begin() as conn:
+                ctx = _load_context(conn, actor, assignment_id)
+                clean = validate_for_project(db, ctx.project, result, ctx.payload)
+                return _store(conn, ctx, actor.user_id, key, clean)
+        with db.engine.connect() as conn:
+            ctx = _load_context(conn, actor, assignment_id)
+        clean = validate_for_project(db, ctx.project, result, ctx.payload)
         with db.write_engine.begin() as conn:
-            previous = _existing(conn, ctx, actor.user_id, key)
-            if previous is not None:
-                return _replay(previous, clean)
-            now = utcnow()
-            _take_slot(conn, ctx, actor.user_id, now)
-            active = max(0.0, min((now - ctx.leased_at).total_seconds(), ctx.project.lease_seconds))
-            import orjson
-
-            annotation_id = conn.execute(
-                text(
-                    "INSERT INTO annotation (project_id, item_id, assignment_id, worker_id, result,"
-                    " schema_version, client_submission_id, started_at, submitted_at,"
-                    " active_seconds) VALUES (:p, :i, :a, :w, :r, :v, :k, :s, :now, :act)"
-                    " RETURNING id"
-                ),
-                {
-                    "p": ctx.project.id,
-                    "i": ctx.item_id,
-                    "a": ctx.assignment_id,
-                    "w": actor.user_id,
-                    "r": orjson.dumps(clean).decode(),
-                    "v": ctx.project.schema_version,
-                    "k": key,
-                    "s": _db_time(conn, ctx.leased_at),
-                    "now": _db_time(conn, now),
-                    "act": active,
-                },
-            ).scalar_one()
-            return Submission(annotation_id, ctx.assignment_id, ctx.item_id, now, False)
+            return _store(conn, ctx, actor.user_id, key, clean)
     except IntegrityError:
         with db.engine.connect() as conn:
+            ctx = _load_context(conn, actor, assignment_id)
             previous = _existing(conn, ctx, actor.user_id, key)
         if previous is None:
             raise Conflict("this item was already submitted", code="already_submitted") from None
-        return _replay(previous, clean)
+        return _replay(previous, validate_for_project(db, ctx.project, result, ctx.payload))
 
 
-_compiled: dict[tuple[int, int], Any] = {}
+# Parsed schemas per engine (so that two databases in one process never share an entry) and
+# per (project, schema version): a schema change always bumps the version.
+_compiled: weakref.WeakKeyDictionary[Any, dict[tuple[int, int], Any]] = weakref.WeakKeyDictionary()
 
 
-def validate_for_project(project: ProjectRow, result: Any, payload: dict[str, Any]) -> Any:
+def validate_for_project(
+    db: Database, project: ProjectRow, result: Any, payload: dict[str, Any]
+) -> Any:
     """Check a result against the project's schema (parsed once per schema version)."""
     from datadam.schema import parse_schema, validate_result
 
+    cache = _compiled.setdefault(db.engine, {})
     key = (project.id, project.schema_version)
-    schema = _compiled.get(key)
+    schema = cache.get(key)
     if schema is None:
-        schema = parse_schema(_load_json(project.schema))
-        _compiled[key] = schema
+        with db.engine.connect() as conn:
+            raw = run(conn, "SELECT schema FROM project WHERE id = :p", {"p": project.id})
+            schema = parse_schema(_load_json(raw.fetchone()[0]))
+        cache[key] = schema
     return validate_result(schema, result, payload)
