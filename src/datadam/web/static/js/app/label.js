@@ -309,6 +309,7 @@ async function send(task, record) {
     return;
   }
   if (response.ok) {
+    performance.mark("dd:submitted");
     state.attempt = 0;
     clearDraft(task.assignment_id);
     setSaveState("submitted");
@@ -375,6 +376,7 @@ async function loadNext() {
   }
   state.attempt = 0;
   const task = taskFromApi(await response.json());
+  performance.mark("dd:next-received");
   await showTask(task);
   history.replaceState(null, "", boot.page_url.replace("{id}", String(task.assignment_id)));
   performance.mark("dd:shown");
