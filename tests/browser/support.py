@@ -168,7 +168,11 @@ def start_demo_server(data_dir: Path, *, with_xss_project: bool = True) -> Serve
     )
     server = ServerProcess(database_url=database_url, data_dir=data_dir).start()
     if with_xss_project:
-        seed_xss_project(server.base_url)
+        try:
+            seed_xss_project(server.base_url)
+        except BaseException:
+            server.stop()  # a failed set-up must not leave a server behind
+            raise
     return server
 
 
