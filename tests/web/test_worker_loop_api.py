@@ -137,3 +137,23 @@ def test_unknown_project_and_expired_token(client, world, db) -> None:  # type: 
     expired = _next(client, crew[0], 1)
     assert expired.status_code == 401
     assert expired.json()["error"]["code"] == "token_expired"
+
+
+def test_submit_can_return_the_next_task(client, world) -> None:  # type: ignore[no-untyped-def]
+    *_, crew, project = labeling_team(world, overlap=1, items=2)
+    worker = crew[0]
+    first = _next(client, worker, project).json()
+    done = client.post(
+        f"/api/v1/assignments/{first['assignment_id']}/submit?next_in_project={project}",
+        json={"result": {"sentiment": "positive"}, "client_submission_id": "a"},
+        headers=worker.headers,
+    ).json()
+    assert done["next_checked"] is True
+    assert done["next"]["item_id"] != first["item_id"]
+    assert _next(client, worker, project).json()["assignment_id"] == done["next"]["assignment_id"]
+    last = client.post(
+        f"/api/v1/assignments/{done['next']['assignment_id']}/submit?next_in_project={project}",
+        json={"result": {"sentiment": "neutral"}, "client_submission_id": "b"},
+        headers=worker.headers,
+    ).json()
+    assert last["next_checked"] is True and last["next"] is None

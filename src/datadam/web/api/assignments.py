@@ -2,13 +2,25 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Response
+from typing import Annotated
 
-from datadam.assignment.service import next_task, skip_task, submit_task
+from fastapi import APIRouter, Query, Response
+
+from datadam.assignment.service import Task, next_task, skip_task, submit_task
 from datadam.web.api.wire import SkipRequest, SubmitRequest, SubmitResponse, TaskPublic
 from datadam.web.deps import CurrentActor, Db
 
 router = APIRouter(tags=["tasks"])
+
+
+def _public(task: Task) -> TaskPublic:
+    return TaskPublic(
+        assignment_id=task.assignment_id,
+        project_id=task.project_id,
+        item_id=task.item_id,
+        payload=task.payload,
+        expires_at=task.expires_at,
+    )
 
 
 @router.post(
@@ -21,27 +33,36 @@ def take_next_task(project_id: int, actor: CurrentActor, db: Db) -> TaskPublic |
     task = next_task(db, actor, project_id)
     if task is None:
         return Response(status_code=204)
-    return TaskPublic(
-        assignment_id=task.assignment_id,
-        project_id=task.project_id,
-        item_id=task.item_id,
-        payload=task.payload,
-        expires_at=task.expires_at,
-    )
+    return _public(task)
 
 
 @router.post("/assignments/{assignment_id}/submit", response_model=SubmitResponse)
-def submit(assignment_id: int, body: SubmitRequest, actor: CurrentActor, db: Db) -> SubmitResponse:
-    """Store your result. Safe to retry with the same `client_submission_id`."""
+def submit(
+    assignment_id: int,
+    body: SubmitRequest,
+    actor: CurrentActor,
+    db: Db,
+    next_in_project: Annotated[
+        int | None,
+        Query(description="A project id: also lease your next task there and return it as `next`."),
+    ] = None,
+) -> SubmitResponse:
+    """Store your result. Safe to retry with the same `client_submission_id`.
+
+    With `?next_in_project=ID` the response also carries your next task in that project, which
+    saves the labeling page a round trip between items."""
     done = submit_task(
         db, actor, assignment_id, result=body.result, client_submission_id=body.client_submission_id
     )
+    upcoming = next_task(db, actor, next_in_project) if next_in_project is not None else None
     return SubmitResponse(
         annotation_id=done.annotation_id,
         assignment_id=done.assignment_id,
         item_id=done.item_id,
         submitted_at=done.submitted_at,
         replayed=done.replayed,
+        next_checked=next_in_project is not None,
+        next=_public(upcoming) if upcoming is not None else None,
     )
 
 

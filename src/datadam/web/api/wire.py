@@ -134,6 +134,14 @@ class SubmitResponse(BaseModel):
     item_id: int
     submitted_at: datetime
     replayed: bool
+    next_checked: bool = Field(
+        False,
+        description="True when `?next_in_project=ID` asked for the next task in the same call.",
+    )
+    next: TaskPublic | None = Field(
+        None,
+        description="With `?next_in_project=ID`: your next task, or null when none is left.",
+    )
 
 
 class SkipRequest(Input):

@@ -300,7 +300,8 @@ async function send(task, record) {
   setSaveState("submitting");
   let response;
   try {
-    response = await apiFetch(urlFor(boot.submit_url, task.assignment_id), {
+    const url = `${urlFor(boot.submit_url, task.assignment_id)}?next_in_project=${encodeURIComponent(task.project_id ?? boot.project_id)}`;
+    response = await apiFetch(url, {
       body: { result: record.values, client_submission_id: record.csid },
     });
   } catch {
@@ -313,7 +314,17 @@ async function send(task, record) {
     state.attempt = 0;
     clearDraft(task.assignment_id);
     setSaveState("submitted");
-    await loadNext();
+    let body = null;
+    try {
+      body = await response.json();
+    } catch {
+      body = null;
+    }
+    if (body && body.next_checked) {
+      await showNext(body.next);
+    } else {
+      await loadNext();
+    }
     return;
   }
   if (response.status >= 500 || response.status === 429 || response.status === 408) {
@@ -343,6 +354,29 @@ async function send(task, record) {
   lock(false);
 }
 
+/** Show the task the submit response carried (null: nothing left), without another request. */
+async function showNext(next) {
+  if (!next) {
+    showDone();
+    return;
+  }
+  performance.mark("dd:next-received");
+  const task = taskFromApi(next);
+  await showTask(task);
+  history.replaceState(null, "", boot.page_url.replace("{id}", String(task.assignment_id)));
+  performance.mark("dd:shown");
+}
+
+function showDone() {
+  destroyWidgets();
+  state.task = null;
+  els.form.hidden = true;
+  els.done.hidden = false;
+  els.done.querySelector("a")?.focus();
+  document.body.dataset.assignmentId = "";
+  performance.mark("dd:shown");
+}
+
 async function loadNext() {
   lock(true);
   let response;
@@ -354,13 +388,7 @@ async function loadNext() {
     return;
   }
   if (response.status === 204) {
-    destroyWidgets();
-    state.task = null;
-    els.form.hidden = true;
-    els.done.hidden = false;
-    els.done.querySelector("a")?.focus();
-    document.body.dataset.assignmentId = "";
-    performance.mark("dd:shown");
+    showDone();
     return;
   }
   if (!response.ok) {
