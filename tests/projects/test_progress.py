@@ -14,7 +14,7 @@ from sqlalchemy import select, update
 from datadam.access.policies import ProjectAction
 from datadam.assignment.service import next_task, submit_task
 from datadam.domain.enums import OrgKind, Role
-from datadam.errors import NotAllowed, NotFound
+from datadam.errors import InputError, NotAllowed, NotFound
 from datadam.exporting.jsonl import worker_pseudonym
 from datadam.projects import inspection_queue, progress
 from datadam.projects.service import get_project_for
@@ -51,6 +51,13 @@ def _project(db, project_id: int) -> Project:  # type: ignore[no-untyped-def]
         project = session.get(Project, project_id)
         assert project is not None
         return project
+
+
+@pytest.fixture(autouse=True)
+def _fresh_cache():  # type: ignore[no-untyped-def]
+    progress.clear_progress_cache()
+    yield
+    progress.clear_progress_cache()
 
 
 @pytest.fixture
@@ -219,3 +226,38 @@ def test_vendor_inspectors_see_only_their_crew(world, team) -> None:  # type: ig
         worker_view = get_project_for(session, world.actor(rival_worker), project_id)
         with pytest.raises(NotAllowed):
             inspection_queue.queue_size(session, worker_view, world.actor(rival_worker))
+
+
+def test_slow_results_are_kept_for_a_while_small_ones_never(world, team, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    *_, crew, project_id, _ids = team
+    project = _project(world.db, project_id)
+    with world.db.read() as session:
+        fresh = progress.project_progress(session, project, secret=TEST_SECRET)
+        again = progress.project_progress(session, project, secret=TEST_SECRET)
+    assert again is not fresh  # fast enough: never cached
+    monkeypatch.setattr(progress, "SLOW_SECONDS", 0.0)  # pretend the project is huge
+    with world.db.read() as session:
+        first = progress.project_progress(session, project, secret=TEST_SECRET)
+    _label(world, crew[2], project_id)
+    with world.db.read() as session:
+        cached = progress.project_progress(session, project, secret=TEST_SECRET)
+        bypass = progress.project_progress(session, project, secret=TEST_SECRET, max_age=0)
+        other_secret = progress.project_progress(session, project, secret="x" * 48)
+    assert cached is first and cached.labels == 6
+    assert bypass.labels == 7 and other_secret.labels == 7
+    assert bypass.as_of >= first.as_of
+
+
+def test_leased_items_are_in_progress_and_offsets_are_whole_hours(world) -> None:  # type: ignore[no-untyped-def]
+    *_, crew, project_id = labeling_team(world, overlap=2, items=2)
+    assert next_task(world.db, world.actor(crew[0]), project_id) is not None  # leased only
+    with world.db.read() as session:
+        states = progress.item_states(session, _project(world.db, project_id))
+        with pytest.raises(InputError) as bad:
+            progress.labels_over_time(session, project_id, offset_minutes=330)
+    assert states.by_state == {
+        progress.WAITING: 1,
+        progress.IN_PROGRESS: 1,
+        progress.COMPLETE: 0,
+    }
+    assert bad.value.field == "offset"

@@ -19,6 +19,10 @@ manager can match the page with an export but cannot join projects to identify a
 
 from __future__ import annotations
 
+import hashlib
+import threading
+import time
+from collections import OrderedDict
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
@@ -34,6 +38,11 @@ from datadam.storage.types import utcnow
 
 Unit = Literal["day", "hour"]
 MAX_BUCKETS = 120
+SLOW_SECONDS = 0.5  # results slower than this are cached ...
+CACHE_SECONDS = 60.0  # ... for this long, per process
+_CACHE_ENTRIES = 64
+_cache: OrderedDict[tuple[str, int, int, int, str], tuple[float, ProjectProgress]] = OrderedDict()
+_cache_lock = threading.Lock()
 HOURLY_UP_TO_DAYS = 2  # a project whose labels span at most this many days is shown by hour
 _STEP = {"day": timedelta(days=1), "hour": timedelta(hours=1)}
 
@@ -89,6 +98,7 @@ class ProjectProgress:
     items: ItemStates
     over_time: LabelsOverTime
     workers: WorkerTable
+    as_of: datetime
 
     @property
     def labels(self) -> int:
@@ -220,6 +230,12 @@ def worker_counts(
     return WorkerTable(top, len(rows), sum(n for _w, n in rows))
 
 
+def clear_progress_cache() -> None:
+    """Forget every kept result (tests; a maintainer after fixing data by hand)."""
+    with _cache_lock:
+        _cache.clear()
+
+
 def project_progress(
     session: Session,
     project: Project,
@@ -228,14 +244,43 @@ def project_progress(
     offset_minutes: int = 0,
     worker_limit: int = 50,
     now: datetime | None = None,
+    max_age: float = CACHE_SECONDS,
 ) -> ProjectProgress:
-    """Everything the project page charts: by day, or by hour while labels span two days."""
+    """Everything the project page charts: by day, or by hour while labels span two days.
+
+    A result that took longer than `SLOW_SECONDS` to compute (a project of a million items)
+    is kept for `max_age` seconds in this process, so reloading a big project's page does
+    not rescan it each time; `as_of` says when the numbers were taken. Small projects are
+    always computed fresh. `max_age=0` bypasses the cache.
+    """
+    database = session.get_bind().engine.url.render_as_string(hide_password=True)
+    key = (
+        database,
+        project.id,
+        offset_minutes,
+        worker_limit,
+        hashlib.sha256(secret.encode()).hexdigest(),
+    )
+    use_cache = now is None and max_age > 0
+    if use_cache:
+        with _cache_lock:
+            hit = _cache.get(key)
+        if hit is not None and time.monotonic() - hit[0] < max_age:
+            return hit[1]
+    started = time.monotonic()
     hours = hourly_counts(session, project.id)
     series = series_from_hours(hours, offset_minutes=offset_minutes, until=now)
     if 0 < len(series.buckets) <= HOURLY_UP_TO_DAYS:
         series = series_from_hours(hours, unit="hour", offset_minutes=offset_minutes, until=now)
-    return ProjectProgress(
+    result = ProjectProgress(
         items=item_states(session, project),
         over_time=series,
         workers=worker_counts(session, project.id, secret=secret, limit=worker_limit),
+        as_of=now or utcnow(),
     )
+    if use_cache and time.monotonic() - started >= SLOW_SECONDS:
+        with _cache_lock:
+            _cache[key] = (started, result)
+            while len(_cache) > _CACHE_ENTRIES:
+                _cache.popitem(last=False)
+    return result
