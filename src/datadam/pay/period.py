@@ -314,11 +314,10 @@ def _summary(
     checkpoint: Any,
 ) -> dict[str, Any]:
     ids = sorted({w for w, _ in tallies})
-    names = (
-        dict(session.execute(select(User.id, User.pseudonym).where(User.id.in_(ids))))
-        if ids
-        else {}
-    )
+    names: dict[int, str] = {}
+    if ids:
+        rows = session.execute(select(User.id, User.pseudonym).where(User.id.in_(ids)))
+        names = {row[0]: row[1] for row in rows}
     totals: dict[str, dict[str, int]] = {}
     rows = []
     for (worker_id, org_id), t in sorted(tallies.items()):

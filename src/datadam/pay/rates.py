@@ -36,6 +36,17 @@ from datadam.storage.types import utcnow
 DEFAULT_CURRENCY = "KRW"
 DEFAULT_COUNTRY = "KR"
 MAX_RATE_MINOR = 10**12
+# Korea's legal minimum hourly wage (won) from January 1 of each year; migration 0002 seeds
+# the same values.
+KOREA_MINIMUM_WAGES = {
+    2020: 8590,
+    2021: 8720,
+    2022: 9160,
+    2023: 9620,
+    2024: 9860,
+    2025: 10030,
+    2026: 10320,
+}
 _COUNTRY = re.compile(r"^[A-Z]{2}$")
 _CURRENCY = re.compile(r"^[A-Z]{3}$")
 
@@ -163,6 +174,25 @@ class MinimumWages:
         rows = self._by_country.get(country, [])
         index = bisect.bisect_right([r.effective_from for r in rows], day) - 1
         return rows[index] if index >= 0 else None
+
+
+def seed_korean_minimum_wages(session: Session) -> int:
+    """Add the shipped Korean rows that are missing (for databases emptied after migration)."""
+    have = {
+        row.effective_from
+        for row in session.execute(select(MinimumWage).where(MinimumWage.country == "KR")).scalars()
+    }
+    added = 0
+    for year, won in KOREA_MINIMUM_WAGES.items():
+        if date(year, 1, 1) not in have:
+            session.add(
+                MinimumWage(
+                    country="KR", effective_from=date(year, 1, 1), hourly_minor=won, currency="KRW"
+                )
+            )
+            added += 1
+    session.flush()
+    return added
 
 
 def list_minimum_wages(session: Session) -> list[MinimumWage]:
