@@ -19,7 +19,7 @@ from datadam.access.passwords import hash_password
 from datadam.audit import record_event
 from datadam.domain.enums import OrgKind, Role
 from datadam.importing.service import import_file
-from datadam.schema import example_schema
+from datadam.schema import example_schema, parse_schema
 from datadam.settings import Settings
 from datadam.storage.db import Database
 from datadam.storage.tables import Item, Organization, Project, ProjectAccess, User
@@ -237,7 +237,7 @@ def _ensure_projects(
         project = Project(
             owner_org_id=orgs[owner],
             name=name,
-            schema=example_schema(schema_name),
+            schema=parse_schema(example_schema(schema_name)).to_dict(),
             field=field,
             modality=modality,
             overlap=overlap,

@@ -82,6 +82,15 @@ def test_manager_uploads_and_worker_reads_through_the_item(client, world) -> Non
     assert got.headers["content-security-policy"] == "sandbox; default-src 'none'"
     assert "content-disposition" not in got.headers
 
+    url = f"/api/v1/items/{item_id}/media?source=image"
+    part = client.get(url, headers=crew[0].headers | {"Range": "bytes=10-19"})
+    assert part.status_code == 206 and part.content == png_bytes(40, 30)[10:20]
+    assert part.headers["content-range"] == f"bytes 10-19/{len(png_bytes(40, 30))}"
+    tail = client.get(url, headers=crew[0].headers | {"Range": "bytes=-4"})
+    assert tail.content == png_bytes(40, 30)[-4:]
+    beyond = client.get(url, headers=crew[0].headers | {"Range": "bytes=999999-"})
+    assert beyond.status_code == 416
+
     raw = client.get(f"/api/v1/items/{item_id}/media?source=signal", headers=crew[0].headers)
     assert raw.headers["content-type"] == "application/octet-stream"
     assert raw.headers["content-disposition"].startswith("attachment")

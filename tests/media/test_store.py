@@ -118,3 +118,14 @@ def test_s3_store_round_trip(s3_store: MediaStore) -> None:
         s3_store.read("f" * 64 + ".png")
     with pytest.raises(InputError):
         s3_store.read("../" + key)
+
+
+def test_byte_ranges(local: tuple[LocalStore, Path], s3_store: MediaStore) -> None:
+    data = bytes(range(256)) * 10_000
+    for store in (local[0], s3_store):
+        key = store.put(data, "wav")
+        assert b"".join(store.iter_range(key, 1000, 50)) == data[1000:1050]
+        assert b"".join(store.iter_range(key, len(data) - 5, 5)) == data[-5:]
+        assert (
+            b"".join(MediaStore._iter_range(store, key, 1_048_570, 20)) == data[1_048_570:1_048_590]
+        )

@@ -62,6 +62,21 @@ class LocalStore(MediaStore):
 
         return chunks()
 
+    def _iter_range(self, key: str, start: int, length: int) -> Iterator[bytes]:
+        path = self._path(key)
+        if not path.is_file():
+            raise missing(key)
+
+        def chunks() -> Iterator[bytes]:
+            left = length
+            with path.open("rb") as handle:
+                handle.seek(start)
+                while left > 0 and (block := handle.read(min(CHUNK, left))):
+                    left -= len(block)
+                    yield block
+
+        return chunks()
+
     def _size(self, key: str) -> int:
         try:
             return self._path(key).stat().st_size

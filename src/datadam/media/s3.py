@@ -71,6 +71,27 @@ class S3Store(MediaStore):
 
         return chunks()
 
+    def _iter_range(self, key: str, start: int, length: int) -> Iterator[bytes]:
+        if length <= 0:
+            return iter(())
+        try:
+            body = self.client.get_object(
+                Bucket=self.bucket, Key=self._name(key), Range=f"bytes={start}-{start + length - 1}"
+            )["Body"]
+        except Exception as exc:
+            if self._is_missing(exc):
+                raise missing(key) from None
+            raise
+
+        def chunks() -> Iterator[bytes]:
+            try:
+                while block := body.read(CHUNK):
+                    yield block
+            finally:
+                body.close()
+
+        return chunks()
+
     def _size(self, key: str) -> int:
         head = self._head(key)
         if head is None:

@@ -90,6 +90,23 @@ class MediaStore(ABC):
     def size(self, key: str) -> int:
         return self._size(check_key(key))
 
+    def iter_range(self, key: str, start: int, length: int) -> Iterator[bytes]:
+        """`length` bytes from offset `start`, in chunks (HTTP Range requests: audio seeking)."""
+        return self._iter_range(check_key(key), start, length)
+
+    def _iter_range(self, key: str, start: int, length: int) -> Iterator[bytes]:
+        skipped, left = 0, length
+        for block in self._iter(key):
+            if skipped + len(block) <= start:
+                skipped += len(block)
+                continue
+            block = block[max(0, start - skipped) :]
+            skipped = start
+            if left <= 0:
+                break
+            yield block[:left]
+            left -= len(block[:left])
+
     def as_file(self, key: str) -> AbstractContextManager[Path]:
         """A local file path holding the object, for readers that need to seek (EDF)."""
         return self._as_file(check_key(key))

@@ -74,11 +74,45 @@ def get_item_media(
         media = service.find_item_media(session, actor, item_id, source=source)
     store = media_store(request)
     content_type = content_type_of(media.key)
-    headers = dict(_SERVED_HEADERS)
-    headers["Content-Length"] = str(store.size(media.key))
+    size = store.size(media.key)
+    headers = dict(_SERVED_HEADERS) | {"Accept-Ranges": "bytes"}
     if not content_type.startswith(("image/", "audio/")):
         headers["Content-Disposition"] = f'attachment; filename="{media.key}"'
-    return StreamingResponse(store.iter_bytes(media.key), media_type=content_type, headers=headers)
+    wanted = _byte_range(request.headers.get("range"), size)
+    if wanted is None:
+        headers["Content-Length"] = str(size)
+        return StreamingResponse(
+            store.iter_bytes(media.key), media_type=content_type, headers=headers
+        )
+    start, end = wanted
+    if start >= size:
+        headers["Content-Range"] = f"bytes */{size}"
+        return Response(status_code=416, headers=headers)
+    headers["Content-Range"] = f"bytes {start}-{end}/{size}"
+    headers["Content-Length"] = str(end - start + 1)
+    body = store.iter_range(media.key, start, end - start + 1)
+    return StreamingResponse(body, status_code=206, media_type=content_type, headers=headers)
+
+
+def _byte_range(header: str | None, size: int) -> tuple[int, int] | None:
+    """(first, last) byte of a single `bytes=a-b` / `a-` / `-n` range; None to send it all.
+    Audio players need ranges to seek; multi-range requests are answered with the whole file."""
+    if not header or not header.startswith("bytes=") or "," in header:
+        return None
+    first, _, last = header[6:].strip().partition("-")
+    try:
+        if not first:
+            count = int(last)
+            return (max(0, size - count), size - 1) if count > 0 else None
+        start = int(first)
+        end = min(int(last), size - 1) if last else size - 1
+    except ValueError:
+        return None
+    if start >= size:
+        return start, start  # unsatisfiable: the caller answers 416
+    if start < 0 or end < start:
+        return None
+    return start, end
 
 
 @router.get("/items/{item_id}/signal", response_class=Response)

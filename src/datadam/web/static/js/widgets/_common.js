@@ -99,21 +99,33 @@ export function sameJSON(a, b) {
   return JSON.stringify(a) === JSON.stringify(b);
 }
 
-/** The item whose media to load: passed by the page, else the boot block's first item. */
-export function itemIdOf(options) {
-  if (options.item_id !== undefined && options.item_id !== null) return options.item_id;
-  if (options.itemId !== undefined && options.itemId !== null) return options.itemId;
-  try {
-    return JSON.parse(document.getElementById("boot").textContent).item_id;
-  } catch {
-    return null;
-  }
+/**
+ * The item whose media to load. The page should pass `item_id` in the mount options; without
+ * it, wait one task (the labeling page sets body[data-item-id] right after mounting every
+ * widget of the item) and fall back to the boot block's item.
+ */
+export function whenItemId(options) {
+  const given = options.item_id ?? options.itemId;
+  if (given !== undefined && given !== null) return Promise.resolve(given);
+  return new Promise((resolve) => {
+    setTimeout(() => {
+      const fromPage = document.body.dataset.itemId;
+      if (fromPage) {
+        resolve(fromPage);
+        return;
+      }
+      try {
+        resolve(JSON.parse(document.getElementById("boot").textContent).item_id);
+      } catch {
+        resolve(null);
+      }
+    }, 0);
+  });
 }
 
-/** The media URL for `source` of the item (bound to the item, so access is checked per item). */
-export function mediaUrl(options, source) {
-  const id = itemIdOf(options);
-  return `/api/v1/items/${encodeURIComponent(id)}/media?source=${encodeURIComponent(source)}`;
+/** The media URL for `source` of an item (bound to the item, so access is checked per item). */
+export function mediaUrl(itemId, source) {
+  return `/api/v1/items/${encodeURIComponent(itemId)}/media?source=${encodeURIComponent(source)}`;
 }
 
 /** A list of {key, label} for the page's shortcut panel. */

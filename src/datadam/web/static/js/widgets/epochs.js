@@ -5,8 +5,8 @@
 // the epoch and move on; ←/→ previous/next epoch; u next unlabelled (or unconfirmed) epoch;
 // Enter accepts the model's suggestion; ↑/↓ pick a channel, +/- change its scale.
 import {
-  claimKeys, el, ensureStyles, focusIsIn, header, hotkeyIndex, isTyping, itemIdOf, keyList, liveNote,
-  releaseKeys, sameJSON, suggestionBadge,
+  claimKeys, el, ensureStyles, focusIsIn, header, hotkeyIndex, isTyping, keyList, liveNote,
+  releaseKeys, sameJSON, suggestionBadge, whenItemId,
 } from "./_common.js";
 
 const AASM_KEYS = { W: "w", N1: "1", N2: "2", N3: "3", REM: "r", R: "r" };
@@ -247,7 +247,7 @@ export function mount(element, options) {
   let shown = null;
   let lastDrawMs = 0;
   const cache = new Map();
-  const itemId = itemIdOf(options);
+  const itemId = whenItemId(options);
 
   function fetchPage(index) {
     if (cache.has(index)) {
@@ -256,8 +256,9 @@ export function mount(element, options) {
       cache.set(index, hit);
       return hit;
     }
-    const url = `/api/v1/items/${encodeURIComponent(itemId)}/signal?page=${index}&source=${encodeURIComponent(source)}`;
-    const loading = fetch(url, { credentials: "same-origin" }).then(async (response) => {
+    const loading = itemId.then(async (id) => {
+      const url = `/api/v1/items/${encodeURIComponent(id)}/signal?page=${index}&source=${encodeURIComponent(source)}`;
+      const response = await fetch(url, { credentials: "same-origin" });
       if (!response.ok) throw new Error(`HTTP ${response.status}`);
       return parsePage(await response.arrayBuffer());
     });
@@ -480,7 +481,7 @@ export function mount(element, options) {
         selectedChannel = Math.max(-1, selectedChannel - 1);
         drawSignal();
       },
-      "+": () => changeGain(-1, event.shiftKey && false),
+      "+": () => changeGain(-1, false),
       "=": () => changeGain(-1, false),
       "-": () => changeGain(1, false),
       Delete: () => {

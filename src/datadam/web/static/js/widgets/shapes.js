@@ -9,7 +9,7 @@
 // relabel, Enter adds a shape of the current tool in the middle of the view, +/-/0 zoom.
 import {
   claimKeys, el, ensureStyles, focusIsIn, header, hotkeyIndex, hotkeysFor, isTyping, keyList, liveNote,
-  mediaUrl, releaseKeys, sameJSON, suggestionBadge, svg,
+  mediaUrl, releaseKeys, sameJSON, suggestionBadge, svg, whenItemId,
 } from "./_common.js";
 
 const round = (v) => Math.round(v * 100) / 100;
@@ -104,8 +104,6 @@ export function mount(element, options) {
   let view = { x: 0, y: 0, w: W || 100, h: H || 100 };
   let touched = false;
 
-  const url = mediaUrl(options, source);
-  image.setAttribute("href", url);
   const probe = new Image();
   probe.addEventListener("load", () => {
     W = W || probe.naturalWidth;
@@ -118,7 +116,11 @@ export function mount(element, options) {
     error.hidden = false;
     error.textContent = t("The image could not be loaded.");
   });
-  probe.src = url;
+  whenItemId(options).then((id) => {
+    const url = mediaUrl(id, source);
+    image.setAttribute("href", url);
+    probe.src = url;
+  });
   if (W && H) {
     image.setAttribute("width", W);
     image.setAttribute("height", H);

@@ -1,6 +1,6 @@
 // transcription: a text box under an audio player. The player keys work while typing:
 // Ctrl+Space or Alt+P play/pause, Alt+Up/Down speed, Alt+Left/Right seek 5 s.
-import { el, ensureStyles, header, mediaUrl } from "./_common.js";
+import { el, ensureStyles, header, mediaUrl, whenItemId } from "./_common.js";
 import { textArea } from "./text.js";
 
 const SPEEDS = [0.5, 0.75, 1, 1.25, 1.5, 1.75, 2];
@@ -13,7 +13,9 @@ export function mount(element, options) {
   const audio = el("audio", "widget-audio");
   audio.controls = true;
   audio.preload = "metadata";
-  audio.src = mediaUrl(options, control.source || "audio");
+  whenItemId(options).then((id) => {
+    audio.src = mediaUrl(id, control.source || "audio");
+  });
   const status = el("p", "player-status");
   status.setAttribute("aria-live", "polite");
   const error = el("p", "widget-error");
