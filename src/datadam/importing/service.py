@@ -6,14 +6,19 @@ Policy (documented in the README): **validate everything, then insert resumably.
    with its error list and **no item is stored**.
 2. A second pass inserts in batches. Each batch and the import's progress counters commit in
    one transaction, so after a crash the stored items are exactly the counted prefix. A
-   `running` import whose heartbeat stopped is shown as `interrupted`; `datadam import
-   --resume ID` (or the same file again) finishes it without duplicates, since items are
-   unique per project by content hash.
+   `running` import whose heartbeat is older than `STALE_AFTER` (60 s; env
+   `DATADAM_IMPORT_STALE_SECONDS`) is shown as `interrupted`; `datadam import --resume ID` (or
+   the same file again) finishes it without duplicates, since items are unique per project by
+   content hash.
+3. Each batch advances `rows_done` only from the value this process last saw (a conditional
+   UPDATE): should two processes resume one import at once, the slower one's batch rolls back
+   and it stops with a Conflict instead of counting rows twice.
 """
 
 from __future__ import annotations
 
 import hashlib
+import os
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -36,7 +41,7 @@ from datadam.storage.types import utcnow
 
 BATCH = 5000
 MAX_ERRORS = 50
-STALE_AFTER = timedelta(seconds=60)
+STALE_AFTER = timedelta(seconds=float(os.environ.get("DATADAM_IMPORT_STALE_SECONDS", "60")))
 Progress = Callable[[int, int], None]
 
 
@@ -195,7 +200,7 @@ def resume_import(
 
 
 def import_status(job: ImportJob) -> str:
-    """`running` with no heartbeat for a minute means the importing process died."""
+    """`running` with no heartbeat for `STALE_AFTER` means the importing process died."""
     stale = job.heartbeat_at is not None and utcnow() - job.heartbeat_at > STALE_AFTER
     if job.status == ImportStatus.RUNNING.value and stale:
         return ImportStatus.INTERRUPTED.value
@@ -229,7 +234,7 @@ def _insert_all(
         for _ in range(skip):
             next(rows, None)
         for batch in _batches(rows, BATCH):
-            _insert_batch(db, job_id, project_id, stage, batch)
+            _insert_batch(db, job_id, project_id, stage, batch, done_before=done)
             done += len(batch)
             crash_point("import.after_batch_commit")
             if progress:
@@ -264,7 +269,9 @@ def _external_id(payload: dict[str, Any]) -> str | None:
     return None if value is None else str(value)[:255]
 
 
-def _insert_batch(db: Database, job_id: int, project_id: int, stage: str, batch: list[Row]) -> None:
+def _insert_batch(
+    db: Database, job_id: int, project_id: int, stage: str, batch: list[Row], *, done_before: int
+) -> None:
     now = utcnow()
     records = []
     for row in batch:
@@ -283,19 +290,25 @@ def _insert_batch(db: Database, job_id: int, project_id: int, stage: str, batch:
         inserted = (
             _copy_batch(conn, records, now) if db.is_postgres else _sqlite_batch(conn, records, now)
         )
-        conn.execute(
+        moved = conn.execute(
             text(
                 "UPDATE import_job SET rows_done = rows_done + :n, imported = imported + :ins, "
-                "duplicates = duplicates + :dup, heartbeat_at = :now WHERE id = :j"
+                "duplicates = duplicates + :dup, heartbeat_at = :now "
+                "WHERE id = :j AND rows_done = :before"
             ),
             {
                 "n": len(batch),
                 "ins": inserted,
                 "dup": len(batch) - inserted,
                 "j": job_id,
+                "before": done_before,
                 "now": now if db.is_postgres else now.replace(tzinfo=None),
             },
-        )
+        ).rowcount
+        if moved != 1:
+            raise Conflict(
+                f"import {job_id} is being completed by another process", code="import_busy"
+            )
 
 
 def _sqlite_batch(conn: Connection, records: list[tuple[Any, ...]], now: Any) -> int:

@@ -7,6 +7,7 @@ Reads use plain deferred transactions and never wait for writers.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -15,7 +16,9 @@ from typing import Any
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.orm import Session, sessionmaker
 
-SQLITE_BUSY_TIMEOUT_S = 30.0
+# How long a SQLite writer waits for the lock before the request fails with 503 database_busy.
+# `DATADAM_SQLITE_BUSY_TIMEOUT` (seconds) overrides it, e.g. to test the busy path quickly.
+SQLITE_BUSY_TIMEOUT_S = float(os.environ.get("DATADAM_SQLITE_BUSY_TIMEOUT", "30"))
 
 
 def normalise_url(url: str) -> str:
