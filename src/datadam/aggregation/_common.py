@@ -40,7 +40,7 @@ def normalise_log(log_joint: FloatArray) -> tuple[FloatArray, float]:
     p = log_joint
     p -= m[:, None]
     np.exp(p, out=p)
-    s = p @ np.ones(p.shape[1])
+    s = np.einsum("tk->t", p)  # einsum: no BLAS threads, fastest for a few columns
     p /= s[:, None]
     return p, float(m.sum() + np.log(s).sum())
 
@@ -82,7 +82,7 @@ def class_prior(posteriors: FloatArray, pseudo_count: float) -> FloatArray:
     """Class frequencies from posteriors with a symmetric Dirichlet pseudo-count per class,
     so a class no task favours keeps a small positive prior instead of log(0)."""
     k = posteriors.shape[1]
-    counts = posteriors.sum(axis=0) + pseudo_count
+    counts = np.einsum("tk->k", posteriors) + pseudo_count
     return counts / max(counts.sum(), TINY) if k else counts
 
 
