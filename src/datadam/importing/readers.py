@@ -7,6 +7,7 @@ starts with where it is ("line 7: ..."), so a manager can fix the file.
 
 from __future__ import annotations
 
+import codecs
 import csv
 import io
 from collections.abc import Iterator
@@ -105,14 +106,43 @@ def _read_json_array(handle: BinaryIO) -> Iterator[Row]:
                     field=f"element {index}",
                 )
             yield Row(index, value)
+    except ijson.IncompleteJSONError as exc:
+        where = _size(handle)
+        reason = "the file ends before the array does (truncated?)"
+        if "premature EOF" not in str(exc):
+            where, reason = _tell(handle), f"malformed JSON ({_first_line(exc)})"
+        raise InputError(
+            f"element {index + 1}: {reason} at byte {where}",
+            field=f"element {index + 1}",
+            code="invalid_json",
+        ) from None
     except ijson.JSONError as exc:
         raise InputError(
-            f"element {index + 1}: malformed JSON ({str(exc)[:200]})",
+            f"element {index + 1}: malformed JSON ({_first_line(exc)}) near byte {_tell(handle)}",
             field=f"element {index + 1}",
             code="invalid_json",
         ) from None
     if index == 0:
         _require_array(handle)
+
+
+def _first_line(exc: Exception) -> str:
+    return str(exc).strip().splitlines()[0][:200] if str(exc).strip() else type(exc).__name__
+
+
+def _tell(handle: BinaryIO) -> int:
+    try:
+        return handle.tell()
+    except (OSError, ValueError):
+        return -1
+
+
+def _size(handle: BinaryIO) -> int:
+    try:
+        handle.seek(0, io.SEEK_END)
+        return handle.tell()
+    except (OSError, ValueError):
+        return -1
 
 
 def _require_array(handle: BinaryIO) -> None:
@@ -141,16 +171,38 @@ def _read_csv(handle: BinaryIO) -> Iterator[Row]:
                 continue
             if len(cells) != width:
                 raise _line_error(line, f"expected {width} fields, got {len(cells)}")
+            if "\x00" in "".join(cells):
+                raise _line_error(line, "contains a NUL byte", "invalid_csv")
             yield Row(line, dict(zip(header, cells, strict=True)))
-    except UnicodeDecodeError as exc:
-        raise _line_error(
-            reader.line_num + 1, f"invalid UTF-8 (byte {exc.start})", "invalid_encoding"
-        ) from None
+    except UnicodeDecodeError:
+        bad_line, offset = _first_bad_utf8(handle)
+        raise _line_error(bad_line, f"invalid UTF-8 at byte {offset}", "invalid_encoding") from None
     except csv.Error as exc:
         message = str(exc)
         if "field larger than field limit" in message:
             message = f"field exceeds {CSV_FIELD_LIMIT} characters"
         raise _line_error(reader.line_num, message, "invalid_csv") from None
+
+
+def _first_bad_utf8(handle: BinaryIO) -> tuple[int, int]:
+    """(1-based line, byte offset in the file) of the first byte that is not valid UTF-8.
+
+    The text layer decodes in chunks, so its error position is not the file's; this rescans
+    the raw bytes once, only on the error path.
+    """
+    handle.seek(0)
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    offset, line = 0, 1
+    while chunk := handle.read(1 << 16):
+        pending = len(decoder.getstate()[0])  # bytes of a character split across chunks
+        try:
+            decoder.decode(chunk)
+        except UnicodeDecodeError as exc:
+            at = max(0, exc.start - pending)
+            return line + chunk.count(b"\n", 0, at), offset + exc.start - pending
+        offset += len(chunk)
+        line += chunk.count(b"\n")
+    return line, offset
 
 
 def _check_header(header: list[str]) -> None:

@@ -91,7 +91,17 @@ def file_sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
-def _check_row(row: Row, needs: dict[str, str]) -> None:
+def _check_row(row: Row, needs: dict[str, str], first_csv_row: bool = False) -> None:
+    """A missing field names its line; on a CSV file's first row, it names the header."""
+    if first_csv_row:
+        missing = [key for key in needs if key not in row.payload]
+        if missing:
+            raise InputError(
+                f"the CSV header lacks column(s) {', '.join(map(repr, missing))} "
+                f"(read by control {needs[missing[0]]!r})",
+                field="header",
+                code="invalid_header",
+            )
     for key, control in needs.items():
         if key not in row.payload:
             raise InputError(
@@ -112,10 +122,10 @@ def validate_file(
             for row in read_rows(handle, file_format):
                 count += 1
                 try:
-                    _check_row(row, needs)
+                    _check_row(row, needs, first_csv_row=count == 1 and file_format == "csv")
                 except InputError as exc:
                     errors.append(_as_dict(exc))
-                    if len(errors) >= MAX_ERRORS:
+                    if len(errors) >= MAX_ERRORS or exc.code == "invalid_header":
                         break
         except InputError as exc:
             errors.append(_as_dict(exc))
