@@ -13,8 +13,9 @@ def sworld(world) -> SecurityWorld:  # type: ignore[no-untyped-def]
 
 
 @pytest.fixture
-def sclient(app):  # type: ignore[no-untyped-def]
-    """A client that returns server errors as 500 responses, so a test can report them."""
+def client(app):  # type: ignore[no-untyped-def]
+    """Here the client returns server errors as 500 responses, so a test can report them
+    (and a known defect can be pinned) instead of stopping at the first exception."""
     from fastapi.testclient import TestClient
 
     with TestClient(app, raise_server_exceptions=False) as test_client:

@@ -1,15 +1,37 @@
-"""Wire types of the JSON API. Inputs forbid unknown fields (no mass assignment)."""
+"""Wire types of the JSON API. Inputs forbid unknown fields (no mass assignment) and NUL
+characters anywhere in their strings, keys included: PostgreSQL cannot store U+0000 in text or
+JSON, so such a value is refused with 422 on every database rather than failing on one."""
 
 from __future__ import annotations
 
 from datetime import datetime
 from typing import Any, Generic, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+
+def refuse_nul(value: Any) -> Any:
+    """`value` unchanged, or ValueError when a string in it (at any depth) holds U+0000."""
+    if isinstance(value, str):
+        if "\x00" in value:
+            raise ValueError("must not contain NUL (U+0000) characters")
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            refuse_nul(key)
+            refuse_nul(item)
+    elif isinstance(value, list | tuple):
+        for item in value:
+            refuse_nul(item)
+    return value
 
 
 class Input(BaseModel):
     model_config = ConfigDict(extra="forbid")
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _no_nul(cls, value: Any) -> Any:
+        return refuse_nul(value)
 
 
 T = TypeVar("T")
