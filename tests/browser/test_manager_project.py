@@ -205,3 +205,89 @@ def test_manage_pages_show_payloads_as_text(page: Any, watch: Watch, live_server
     assert_clean(page, watch)
     with httpx.Client(base_url=live_server.base_url) as anonymous:
         assert anonymous.get(f"/manage/projects/{project_id}").status_code == 303
+
+
+def test_manager_and_inspector_pages_are_korean_throughout(
+    page: Any, watch: Watch, live_server: Any
+) -> None:
+    """The demo manager and inspector use Korean: no English message is left on their pages."""
+    from datadam.i18n import translations
+    from datadam.i18n.catalog import collect_msgids
+    from tests.browser.test_worker_pages import _visible_strings
+
+    korean = translations("ko")
+    english_only = {m for m in collect_msgids() if korean.gettext(m) != m}
+    sentiment = _project_id(live_server.base_url, "감정 분류 (Korean sentiment)")
+    seen: dict[str, list[str]] = {}
+    login(page, "manager", next_path="/manage")
+    for path in ("/manage", "/manage/projects/new", f"/manage/projects/{sentiment}"):
+        page.goto(path)
+        page.wait_for_selector("#schema-status p, main h1")
+        seen[path] = _visible_strings(page)
+    assert page.get_attribute("html", "lang") == "ko"
+    page.context.clear_cookies()
+    login(page, "inspector", next_path="/inspect")
+    seen["/inspect"] = _visible_strings(page)
+    for where, strings in seen.items():
+        untranslated = sorted({s for s in strings if s in english_only})
+        assert not untranslated, f"{where}: English left in the Korean UI: {untranslated}"
+    assert_clean(page, watch)
+
+
+def test_schema_preview_and_inspector_show_payloads_as_text(
+    page: Any, watch: Watch, live_server: Any
+) -> None:
+    """C-12 on the editor's live preview and on the inspector's read-only answer."""
+    from tests.browser.support import XSS_LABELS, XSS_PROJECT, XSS_TEXTS
+
+    project_id = _project_id(live_server.base_url, XSS_PROJECT)
+    client, csrf = api_session(live_server.base_url, "worker3")
+    try:
+        task = client.post(
+            f"/api/v1/projects/{project_id}/tasks/next", headers={"X-CSRF-Token": csrf}
+        )
+        if task.status_code == 200:
+            client.post(
+                f"/api/v1/assignments/{task.json()['assignment_id']}/submit",
+                headers={"X-CSRF-Token": csrf},
+                json={"result": {"verdict": XSS_LABELS[0]}, "client_submission_id": "xss-1"},
+            ).raise_for_status()
+    finally:
+        client.close()
+    injected_js = """() => document.querySelectorAll(
+        'main img, main svg, main iframe, main b, script:not([src]):not([type="application/json"])'
+      ).length"""
+
+    login(page, "inspector", next_path=f"/inspect/projects/{project_id}")
+    page.wait_for_selector(".preview-control[data-control=verdict]")
+    assert any(text in page.inner_text("#payload-view") for text in XSS_TEXTS)
+    answer = page.inner_text("#answer-view")
+    assert all(label in answer for label in XSS_LABELS)
+    assert page.evaluate(injected_js) == 0
+
+    page.context.clear_cookies()
+    login(page, "manager", next_path="/manage/projects/new")
+    schema = {
+        "version": 1,
+        "title": "</script><script>alert(1)//",
+        "controls": [
+            {
+                "name": "verdict",
+                "type": "choice",
+                "source": "text",
+                "label": "<img src=x onerror=alert(1)>",
+                "labels": XSS_LABELS,
+            }
+        ],
+    }
+    page.click(".sample-item summary")
+    page.fill("#sample-payload", json.dumps({"text": XSS_TEXTS[0]}))
+    page.fill("#schema", json.dumps(schema))
+    page.wait_for_selector(".field-ok")
+    preview = page.wait_for_selector(".preview-control[data-control=verdict]").inner_text()
+    assert "<img src=x onerror=alert(1)>" in preview and XSS_LABELS[0] in preview
+    assert XSS_TEXTS[0] in page.inner_text("#preview-item")
+    page.fill("#schema", '{"version": 1, "title": "<b>x</b>", "controls": "<b>y</b>"}')
+    assert "controls" in page.wait_for_selector("[data-schema-error]").inner_text()
+    assert page.evaluate(injected_js) == 0
+    assert_clean(page, watch)
