@@ -200,6 +200,7 @@ class Annotation(Base):
             "project_id", "worker_id", "client_submission_id", name="uq_annotation_submission"
         ),
         Index("ix_annotation_project_item", "project_id", "item_id"),
+        Index("ix_annotation_project_submitted", "project_id", "submitted_at"),
     )
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     project_id: Mapped[int] = mapped_column(ForeignKey("project.id"))

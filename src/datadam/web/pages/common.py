@@ -160,13 +160,12 @@ def nav_for(request: Request, actor: Actor | None) -> list[dict[str, str]]:
     """Navigation links the actor may use; pages that are not installed are left out."""
     if actor is None:
         return []
-    paths = _route_paths(request)
     links: list[tuple[str, str]] = []
     if Role.WORKER in {g.role for g in actor.grants}:
         links += [("/work", N_("Work")), ("/work/history", N_("My history"))]
-    if actor.orgs_with_role(Role.ADMIN, Role.MANAGER) and "/manage" in paths:
+    if actor.orgs_with_role(Role.ADMIN, Role.MANAGER):
         links.append(("/manage", N_("Manage")))
-    if actor.orgs_with_role(Role.ADMIN, Role.MANAGER, Role.INSPECTOR) and "/inspect" in paths:
+    if actor.orgs_with_role(Role.ADMIN, Role.MANAGER, Role.INSPECTOR):
         links.append(("/inspect", N_("Inspect")))
     here = request.url.path
     return [
@@ -177,14 +176,6 @@ def nav_for(request: Request, actor: Actor | None) -> list[dict[str, str]]:
         }
         for href, label in links
     ]
-
-
-def _route_paths(request: Request) -> frozenset[str]:
-    cached = getattr(request.app.state, "page_paths", None)
-    if cached is None:
-        cached = frozenset(getattr(route, "path", "") for route in request.app.routes)
-        request.app.state.page_paths = cached
-    return cached
 
 
 def render(
@@ -374,13 +365,12 @@ def home(request: Request, db: Db, settings: AppSettings) -> Response:
     actor = optional_actor(request, db, settings)
     if actor is None:
         return redirect("/login")
-    paths = _route_paths(request)
     roles = {g.role for g in actor.grants}
     if Role.WORKER in roles or not roles:
         return redirect("/work")
-    if roles & {Role.ADMIN, Role.MANAGER} and "/manage" in paths:
+    if roles & {Role.ADMIN, Role.MANAGER}:
         return redirect("/manage")
-    if Role.INSPECTOR in roles and "/inspect" in paths:
+    if Role.INSPECTOR in roles:
         return redirect("/inspect")
     return redirect("/work")
 
