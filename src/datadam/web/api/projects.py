@@ -3,16 +3,20 @@
 from __future__ import annotations
 
 import uuid
+import weakref
+from functools import partial
 from pathlib import Path
 from typing import Annotated, Any
 
-from fastapi import APIRouter, File, Query, Request, Response, UploadFile
+from fastapi import APIRouter, Query, Request, Response
 from fastapi.responses import StreamingResponse
 from sqlalchemy import select
+from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import UploadFile as FormFile
 
 from datadam.access.actor import Actor
 from datadam.access.policies import ProjectAction
-from datadam.errors import NotFound, PayloadTooLarge
+from datadam.errors import InputError, NotFound, PayloadTooLarge
 from datadam.exporting.jsonl import iter_export_lines, worker_pseudonym
 from datadam.importing.service import import_file, import_status
 from datadam.projects import service
@@ -29,7 +33,9 @@ from datadam.web.api.wire import (
     VendorGrant,
 )
 from datadam.web.deps import AppSettings, CurrentActor, Db
+from datadam.web.limits import MAX_FIELD_BYTES, MAX_FORM_FIELDS
 from datadam.web.pagination import check_limit, decode_cursor, encode_cursor
+from datadam.web.quota import job_quota
 
 router = APIRouter(tags=["projects"])
 Limit = Annotated[int, Query(description="Page size, 1-500.")]
@@ -216,7 +222,7 @@ def _import_public(job: ImportJob) -> ImportPublic:
     )
 
 
-def _save_upload(upload: UploadFile, folder: Path, limit: int) -> Path:
+def _save_upload(upload: FormFile, folder: Path, limit: int) -> Path:
     folder.mkdir(parents=True, exist_ok=True)
     suffix = Path(upload.filename or "").suffix.lower()
     if suffix not in (".jsonl", ".ndjson", ".json", ".csv"):
@@ -234,30 +240,72 @@ def _save_upload(upload: UploadFile, folder: Path, limit: int) -> Path:
     return target
 
 
-@router.post("/projects/{project_id}/imports", response_model=ImportPublic, status_code=201)
-def create_import(
-    project_id: int,
-    actor: CurrentActor,
-    db: Db,
-    settings: AppSettings,
-    file: Annotated[UploadFile, File(description="JSONL, JSON array or CSV; one item per row.")],
+_UPLOAD_BODY: dict[str, Any] = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            "multipart/form-data": {
+                "schema": {
+                    "type": "object",
+                    "required": ["file"],
+                    "properties": {
+                        "file": {
+                            "type": "string",
+                            "format": "binary",
+                            "description": "JSONL, JSON array or CSV; one item per row.",
+                        }
+                    },
+                }
+            }
+        },
+    }
+}
+
+
+@router.post(
+    "/projects/{project_id}/imports",
+    response_model=ImportPublic,
+    status_code=201,
+    openapi_extra=_UPLOAD_BODY,
+)
+async def create_import(
+    request: Request, project_id: int, actor: CurrentActor, db: Db, settings: AppSettings
 ) -> ImportPublic:
-    """Import items. A file with any bad row is refused whole (422 naming the line)."""
-    _readable_view(db, actor, project_id, ProjectAction.MANAGE)
-    path = _save_upload(file, settings.data_dir / "imports", settings.max_upload_bytes)
-    try:
-        summary = import_file(
-            db,
-            project_id=project_id,
-            path=path,
-            filename=Path(file.filename or "upload").name,
-            actor_id=actor.user_id,
-        )
-    except Exception:
-        path.unlink(missing_ok=True)
-        raise
+    """Import items. A file with any bad row is refused whole (422 naming the line).
+
+    Permission and the job quota are checked before a byte of the upload is read, so a
+    refused caller costs no disk; that is why the form is parsed here, not by FastAPI.
+    """
+    await run_in_threadpool(_readable_view, db, actor, project_id, ProjectAction.MANAGE)
+    with job_quota(request).acquire(actor.user_id):
+        async with request.form(
+            max_files=1, max_fields=MAX_FORM_FIELDS, max_part_size=MAX_FIELD_BYTES
+        ) as form:
+            file = form.get("file")
+            if not isinstance(file, FormFile):
+                raise InputError("file: Field required", field="file")
+            folder = settings.data_dir / "imports"
+            path = await run_in_threadpool(_save_upload, file, folder, settings.max_upload_bytes)
+        try:
+            summary = await run_in_threadpool(
+                partial(
+                    import_file,
+                    db,
+                    project_id=project_id,
+                    path=path,
+                    filename=Path(file.filename or "upload").name,
+                    actor_id=actor.user_id,
+                )
+            )
+        except Exception:
+            path.unlink(missing_ok=True)
+            raise
+    return await run_in_threadpool(_import_by_id, db, summary.import_id)
+
+
+def _import_by_id(db: Db, import_id: int) -> ImportPublic:
     with db.read() as session:
-        job = session.get(ImportJob, summary.import_id)
+        job = session.get(ImportJob, import_id)
         assert job is not None
         return _import_public(job)
 
@@ -325,18 +373,24 @@ def list_annotations(
 def export_project(
     request: Request, project_id: int, actor: CurrentActor, db: Db
 ) -> StreamingResponse:
-    """Stream every item with its annotations as JSONL."""
+    """Stream every item with its annotations as JSONL (one job of your quota while it runs)."""
     project = _readable_view(db, actor, project_id, ProjectAction.EXPORT)
     secret = _secret(request)
+    slot = job_quota(request).acquire(actor.user_id)
 
     def lines() -> Any:
-        with db.engine.connect() as conn:
-            for line, _n in iter_export_lines(conn, project_id=project.id, secret=secret):
-                yield line
+        try:
+            with db.engine.connect() as conn:
+                for line, _n in iter_export_lines(conn, project_id=project.id, secret=secret):
+                    yield line
+        finally:
+            slot.release()
 
+    body = lines()
+    weakref.finalize(body, slot.release)  # a client gone before the first line
     filename = f"project-{project.id}.jsonl"
     return StreamingResponse(
-        lines(),
+        body,
         media_type="application/x-ndjson",
         headers={"Content-Disposition": f'attachment; filename="{filename}"'},
     )
