@@ -42,7 +42,7 @@ def normalise_log(log_joint: FloatArray) -> tuple[FloatArray, float]:
     np.exp(p, out=p)
     s = np.einsum("tk->t", p)  # einsum: no BLAS threads, fastest for a few columns
     p /= s[:, None]
-    return p, float(m.sum() + np.log(s).sum())
+    return p, float(m.sum(dtype=np.float64) + np.log(s).sum(dtype=np.float64))
 
 
 def check_gold(gold: npt.ArrayLike | None, answers: Answers) -> IntArray | None:
@@ -82,7 +82,7 @@ def class_prior(posteriors: FloatArray, pseudo_count: float) -> FloatArray:
     """Class frequencies from posteriors with a symmetric Dirichlet pseudo-count per class,
     so a class no task favours keeps a small positive prior instead of log(0)."""
     k = posteriors.shape[1]
-    counts = np.einsum("tk->k", posteriors) + pseudo_count
+    counts = np.einsum("tk->k", posteriors, dtype=np.float64) + pseudo_count
     return counts / max(counts.sum(), TINY) if k else counts
 
 

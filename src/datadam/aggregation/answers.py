@@ -202,6 +202,23 @@ class Answers:
         """Transpose of `one_hot`, stored row-major for fast M-step products."""
         return self.one_hot.T.tocsr()
 
+    @cached_property
+    def one_hot32(self) -> sparse.csr_matrix:
+        """`one_hot` in float32, for the inner EM loop (half the memory traffic)."""
+        return self.one_hot.astype(np.float32)
+
+    @cached_property
+    def one_hot_t32(self) -> sparse.csr_matrix:
+        """`one_hot_t` in float32."""
+        return self.one_hot_t.astype(np.float32)
+
+    @cached_property
+    def worker_label_counts(self) -> FloatArray:
+        """Answers per (worker, label), flattened as `worker * K + label`."""
+        k = self.n_classes
+        flat = np.bincount(self.worker_idx * k + self.label_idx, minlength=self.n_workers * k)
+        return flat.astype(np.float64)
+
     def encode_gold(self, tasks: npt.ArrayLike, labels: npt.ArrayLike) -> tuple[IntArray, int]:
         """Gold answers as a dense array over tasks (-1 = no gold) and the count of gold rows
         whose task has no answers or whose label was never answered (they cannot be encoded)."""

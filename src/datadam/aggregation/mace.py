@@ -16,7 +16,11 @@ from datadam.aggregation._common import (
     vote_share,
 )
 from datadam.aggregation.answers import Answers, FloatArray, IntArray
-from datadam.aggregation.dawid_skene import expected_counts, log_joint_from_confusion
+from datadam.aggregation.dawid_skene import (
+    expected_counts,
+    fast_posteriors,
+    log_joint_from_confusion,
+)
 from datadam.aggregation.result import AggregationResult
 
 
@@ -83,14 +87,18 @@ def mace(
         xi = spam / spam.sum(axis=1, keepdims=True)
         prior = class_prior(post, prior_pseudo_count)
         confusion = mace_confusion(theta, xi)
-        log_joint = log_joint_from_confusion(
-            answers, np.log(np.maximum(confusion, TINY)), np.log(np.maximum(prior, TINY))
+        post, new_ll = fast_posteriors(
+            answers, np.log(np.maximum(confusion, TINY)), np.log(np.maximum(prior, TINY)), g
         )
-        post, new_ll = normalise_log(gold_log_likelihood(log_joint, g))
         done = converged(ll, new_ll, answers.n_answers, tol)
         ll = new_ll
         if done:
             break
+    # final E step in float64 with the last parameters
+    log_joint = log_joint_from_confusion(
+        answers, np.log(np.maximum(confusion, TINY)), np.log(np.maximum(prior, TINY))
+    )
+    post, ll = normalise_log(gold_log_likelihood(log_joint, g))
     prior = class_prior(post, prior_pseudo_count)
     skill = np.einsum("wkk->wk", confusion) @ prior if k else np.zeros(nw)
     return AggregationResult(

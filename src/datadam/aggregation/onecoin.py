@@ -16,7 +16,11 @@ from datadam.aggregation._common import (
     vote_share,
 )
 from datadam.aggregation.answers import Answers, FloatArray, IntArray
-from datadam.aggregation.dawid_skene import expected_counts, log_joint_from_confusion
+from datadam.aggregation.dawid_skene import (
+    expected_counts,
+    fast_posteriors,
+    log_joint_from_confusion,
+)
 from datadam.aggregation.result import AggregationResult
 
 
@@ -69,14 +73,18 @@ def one_coin_dawid_skene(
         accuracy = expected_accuracy(answers, post, prior_correct, prior_wrong)
         prior = class_prior(post, prior_pseudo_count)
         confusion = one_coin_confusion(accuracy, answers.n_classes)
-        log_joint = log_joint_from_confusion(
-            answers, np.log(np.maximum(confusion, TINY)), np.log(np.maximum(prior, TINY))
+        post, new_ll = fast_posteriors(
+            answers, np.log(np.maximum(confusion, TINY)), np.log(np.maximum(prior, TINY)), g
         )
-        post, new_ll = normalise_log(gold_log_likelihood(log_joint, g))
         done = converged(ll, new_ll, answers.n_answers, tol)
         ll = new_ll
         if done:
             break
+    # final E step in float64 with the last parameters
+    log_joint = log_joint_from_confusion(
+        answers, np.log(np.maximum(confusion, TINY)), np.log(np.maximum(prior, TINY))
+    )
+    post, ll = normalise_log(gold_log_likelihood(log_joint, g))
     return AggregationResult(
         method="onecoin",
         labels=argmax_with_ties(post, answers),
