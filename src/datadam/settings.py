@@ -51,6 +51,9 @@ class Settings(BaseSettings):
     max_body_bytes: int = Field(
         4 * 1024 * 1024, description="Largest JSON request body accepted (bytes)."
     )
+    max_jobs_per_user: int = Field(
+        2, ge=1, description="Imports and exports one person may run at once (per process)."
+    )
     docs_enabled: bool | None = Field(
         None, description="Serve /docs and /openapi.json; default on except in production."
     )

@@ -123,11 +123,6 @@ def test_urlencoded_forms_have_the_same_limits(server: ServerProcess) -> None:
     assert declared.code == "payload_too_large"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: web/limits.py counts urlencoded fields but not their size; Starlette then "
-    "answers 400 'Field exceeded maximum size of 1024KB' instead of 413 payload_too_large",
-)
 def test_one_huge_urlencoded_field_is_413(server: ServerProcess) -> None:
     chunked = rawhttp.stream(
         server.port,
@@ -207,7 +202,7 @@ def test_server_rss_stays_bounded_under_four_oversized_requests(
     for thread in threads:
         thread.join()
     assert len(statuses) == 4
-    assert all(status in (400, 413) for status in statuses), statuses  # 400: see the xfail above
+    assert all(status == 413 for status in statuses), statuses
     assert peak - before < 100 * MIB, f"RSS grew by {(peak - before) // MIB} MiB"
 
 

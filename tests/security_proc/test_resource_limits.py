@@ -100,11 +100,6 @@ def test_a_50_mb_text_item_in_csv_is_refused_naming_the_limit(
     assert psutil.Process(server.pid).memory_info().rss < RSS_TARGET
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: JSON-array imports (ijson) have no item size limit; a 20 MB item is stored "
-    "(201) and a 50 MB one keeps the server busy > 60 s (JSONL stops at MAX_LINE_BYTES)",
-)
 def test_a_large_text_item_in_a_json_array_is_refused_naming_the_limit(
     server: ServerProcess, seeded: Seeded
 ) -> None:

@@ -54,11 +54,6 @@ def test_a_normal_request_is_served(bare_server: ServerProcess) -> None:
     assert response.status == 200
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: uvicorn has no timeout for reading a request head; `datadam serve` needs one "
-    "(custom protocol class or a reverse proxy with client_header_timeout)",
-)
 def test_slow_loris_request_head_is_disconnected(bare_server: ServerProcess) -> None:
     head = b"GET /api/v1/health HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: " + b"a" * 100
     assert _trickle(bare_server.port, head, DISCONNECT_WITHIN)

@@ -48,9 +48,12 @@ def serve(
         except ValueError as exc:
             raise fail(str(exc), 2) from None
         open_migrated(settings).dispose()
+    from datadam.web.server import HeadTimeoutProtocol
+
     uvicorn.run(
         "datadam.web.app:create_app",
         factory=True,
+        http=HeadTimeoutProtocol,
         host=host,
         port=port,
         workers=workers,

@@ -95,10 +95,35 @@ def _kind(value: object) -> str:
     )
 
 
+class _ItemTooLarge(Exception):
+    """Raised from inside the incremental parser when one element outgrows the item limit."""
+
+
+class _BudgetedReader:
+    """Feeds ijson and stops it once one element has consumed more than MAX_LINE_BYTES.
+
+    ijson builds a whole element before yielding it, so a size limit must cut the reading,
+    not check the result: a 3 GiB element is refused after 16 MiB, never held in memory.
+    """
+
+    def __init__(self, handle: BinaryIO) -> None:
+        self.handle = handle
+        self.since_item = 0
+
+    def read(self, size: int = -1) -> bytes:
+        data = self.handle.read(size)
+        self.since_item += len(data)
+        if self.since_item > MAX_LINE_BYTES + 2 * 65536:
+            raise _ItemTooLarge
+        return data
+
+
 def _read_json_array(handle: BinaryIO) -> Iterator[Row]:
     index = 0
+    reader = _BudgetedReader(handle)
     try:
-        for value in ijson.items(handle, "item", use_float=True):
+        for value in ijson.items(reader, "item", use_float=True):
+            reader.since_item = 0
             index += 1
             if not isinstance(value, dict):
                 raise InputError(
@@ -106,6 +131,12 @@ def _read_json_array(handle: BinaryIO) -> Iterator[Row]:
                     field=f"element {index}",
                 )
             yield Row(index, value)
+    except _ItemTooLarge:
+        raise InputError(
+            f"element {index + 1}: larger than {MAX_LINE_BYTES} bytes, the limit for one item",
+            field=f"element {index + 1}",
+            code="item_too_large",
+        ) from None
     except ijson.IncompleteJSONError as exc:
         where = _size(handle)
         reason = "the file ends before the array does (truncated?)"

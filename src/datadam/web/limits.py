@@ -123,7 +123,9 @@ class RequestLimits:
                 max_field_bytes=self.max_field_bytes,
             )
         elif content_type == "application/x-www-form-urlencoded":
-            counter = _UrlencodedCounter(max_fields=self.max_form_fields)
+            counter = _UrlencodedCounter(
+                max_fields=self.max_form_fields, max_field_bytes=self.max_field_bytes
+            )
         await self._streamed(scope, receive, send, limit, counter)
 
     async def _streamed(
@@ -245,15 +247,33 @@ class _Counter:
 
 
 class _UrlencodedCounter(_Counter):
-    def __init__(self, *, max_fields: int) -> None:
+    """Counts fields (`&`) and the bytes of the field being read, across chunk borders."""
+
+    def __init__(self, *, max_fields: int, max_field_bytes: int) -> None:
         self.max_fields = max_fields
+        self.max_field_bytes = max_field_bytes
         self.separators = 0
+        self.current = 0
 
     def feed(self, chunk: bytes) -> str | None:
         self.separators += chunk.count(b"&")
         if self.separators + 1 > self.max_fields:
             return f"A form may have at most {self.max_fields} fields."
+        last = chunk.rfind(b"&")
+        if last < 0:
+            self.current += len(chunk)
+            longest = self.current
+        else:
+            longest = max(self.current + chunk.find(b"&"), _longest_field(chunk[: last + 1]))
+            self.current = len(chunk) - last - 1
+            longest = max(longest, self.current)
+        if longest > self.max_field_bytes:
+            return f"A form field may hold at most {self.max_field_bytes} bytes."
         return None
+
+
+def _longest_field(chunk: bytes) -> int:
+    return max((len(part) for part in chunk.split(b"&")), default=0)
 
 
 class _MultipartCounter(_Counter):

@@ -99,6 +99,8 @@ def job_quota(request: Request) -> JobQuota:
         with _CREATE_LOCK:
             quota = getattr(state, "job_quota", None)
             if quota is None:
-                quota = JobQuota()
+                settings = getattr(state, "settings", None)
+                limit = getattr(settings, "max_jobs_per_user", MAX_JOBS_PER_USER)
+                quota = JobQuota(limit)
                 state.job_quota = quota
     return quota
