@@ -43,6 +43,7 @@ const first = Object.values(window.__handles)[0];
 if (first) first.focus();
 window.__ready = true;
 document.querySelector("main.harness").dataset.ready = "1";
+document.body.dataset.ready = "1";
 """
 
 

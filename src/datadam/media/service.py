@@ -116,7 +116,7 @@ def upload_media(
             actor_id=actor.user_id,
             action="media.upload",
             object_type="media",
-            object_id=key,
+            object_id=key.split(".", 1)[0],  # the content hash (64 characters)
             organization_id=view.project.owner_org_id,
             project_id=project_id,
             after={"key": key, "kind": info.kind, "size": len(data)},
