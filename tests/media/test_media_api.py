@@ -154,3 +154,11 @@ def test_payload_key_with_traversal_is_refused(client, world) -> None:  # type: 
         response = client.get(f"/api/v1/items/{item_id}/media", headers=manager.headers)
         assert response.status_code == 422
         assert response.json()["error"]["code"] == "invalid_path"
+
+
+def test_upload_over_the_limit_is_refused(client, world, app) -> None:  # type: ignore[no-untyped-def]
+    _inst, manager, _crew, project = _setup(client, world)
+    app.state.settings.max_upload_bytes = 1000
+    response = _upload(client, manager, project, ("big.png", png_bytes(400, 400)))
+    assert response.status_code == 413
+    assert response.json()["error"]["field"] == "file"

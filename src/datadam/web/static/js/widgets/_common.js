@@ -21,7 +21,8 @@ export function ensureStyles() {
   if (document.querySelector("link[data-widgets-css]")) return;
   const link = document.createElement("link");
   link.rel = "stylesheet";
-  link.href = new URL("../../css/widgets.css", import.meta.url).pathname;
+  // Same cache-busting version as the module itself (label.js imports widgets with ?v=...).
+  link.href = new URL("../../css/widgets.css", import.meta.url).pathname + new URL(import.meta.url).search;
   link.dataset.widgetsCss = "";
   document.head.append(link);
 }
