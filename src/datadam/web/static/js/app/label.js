@@ -185,7 +185,9 @@ async function showTask(task) {
     let handle = null;
     if (module && typeof module.mount === "function") {
       try {
-        handle = module.mount(holder, { control, payload, value, suggestion, onChange, t });
+        handle = module.mount(holder, {
+          control, payload, value, suggestion, onChange, t, item_id: task.item_id,
+        });
       } catch (error) {
         console.error(error);
       }
@@ -242,9 +244,15 @@ function onChange() {
 
 // ------------------------------------------------------------------ submit, retry, next
 
+/** Whether a control must be answered: as the schema says, and free text is optional by default. */
+function isRequired(control) {
+  if (typeof control.required === "boolean") return control.required;
+  return control.type !== "text";
+}
+
 function missingAnswer(values) {
   for (const { control, handle } of state.widgets) {
-    if (control.required === false || !handle) continue;
+    if (!isRequired(control) || !handle) continue;
     if (values[control.name] === null) return { control, handle };
   }
   return null;
