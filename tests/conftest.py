@@ -85,6 +85,14 @@ def _truncate_all(db: Database) -> None:
         )
 
 
+def _reseed_reference_data(db: Database) -> None:
+    """Put back what migrations seed (the truncation above removes it): minimum wages."""
+    from datadam.pay.rates import seed_korean_minimum_wages
+
+    with db.write() as session:
+        seed_korean_minimum_wages(session)
+
+
 @pytest.fixture(params=BACKENDS)
 def backend(request: pytest.FixtureRequest) -> str:
     return request.param
@@ -107,6 +115,7 @@ def db(database_url: str, backend: str) -> Iterator[Database]:
     database = open_database(database_url)
     if backend == "postgresql":
         _truncate_all(database)
+        _reseed_reference_data(database)
     yield database
     database.dispose()
 
