@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from datadam.cli import aggregation, pay, platform
+from datadam.cli import aggregation, pay, platform, sampling
 
 app = typer.Typer(
     help="datadam: build AI training data together.",
@@ -16,6 +16,7 @@ app = typer.Typer(
 platform.register(app)
 aggregation.register(app)
 pay.register(app)
+sampling.register(app)
 
 if __name__ == "__main__":  # pragma: no cover
     app()
