@@ -210,7 +210,7 @@ class Answers:
     @cached_property
     def one_hot_t32(self) -> sparse.csr_matrix:
         """`one_hot_t` in float32."""
-        return self.one_hot_t.astype(np.float32)
+        return self.one_hot32.T.tocsr()
 
     @cached_property
     def worker_label_counts(self) -> FloatArray:

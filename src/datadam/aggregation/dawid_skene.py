@@ -98,7 +98,8 @@ def dawid_skene(
     `prior_pseudo_count` does the same for the class prior. Deterministic; `seed` is unused.
     """
     g = check_gold(gold, answers)
-    post = fix_gold(vote_share(answers), g)
+    # float32 inside the loop (see `fast_posteriors`)
+    post = fix_gold(vote_share(answers), g).astype(np.float32)
     ll = -np.inf
     iterations = 0
     confusion = np.zeros((answers.n_workers, answers.n_classes, answers.n_classes))

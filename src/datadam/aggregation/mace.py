@@ -59,7 +59,8 @@ def mace(
     Deterministic; `seed` is unused.
     """
     g = check_gold(gold, answers)
-    post = fix_gold(vote_share(answers), g)
+    # float32 inside the loop (see `fast_posteriors`)
+    post = fix_gold(vote_share(answers), g).astype(np.float32)
     nw, k = answers.n_workers, answers.n_classes
     answered = np.bincount(answers.worker_idx * k + answers.label_idx, minlength=nw * k).reshape(
         nw, k

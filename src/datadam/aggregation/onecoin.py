@@ -64,7 +64,8 @@ def one_coin_dawid_skene(
     keep their truth. Deterministic; `seed` is unused.
     """
     g = check_gold(gold, answers)
-    post = fix_gold(vote_share(answers), g)
+    # float32 inside the loop (see `fast_posteriors`)
+    post = fix_gold(vote_share(answers), g).astype(np.float32)
     ll = -np.inf
     iterations = 0
     accuracy = np.zeros(answers.n_workers)
