@@ -304,6 +304,8 @@ def markdown(report: dict[str, Any]) -> str:
         "```",
         "",
     ]
+    if report.get("note"):
+        lines += [report["note"], ""]
     sets = report.get("sets")
     if sets:
         cols = ["mv", "wawa", "ds", "onecoin", "glad", "mace"]
@@ -440,8 +442,8 @@ NOTES = """## Notes
   answers, and refits the chosen one on everything. Dawid–Skene, the best method on average
   here and in Crowd-Kit's own figures, is the default; another model replaces it only when it
   predicts the hidden answers better by more than two standard errors of the paired
-  per-answer difference. No per-set constant is involved. On more than 200,000 answers the
-  choice is made on a random set of whole tasks holding 200,000 of them, with one split.
+  per-answer difference. No per-set constant is involved. On more than 100,000 answers the
+  choice is made on a random set of whole tasks holding 100,000 of them, with one split.
 - **Ties** in majority vote go to the label whose voters agree more often with the majority
   elsewhere, then to the crowd's most frequent class, then to the lower label index.
 - **GLAD** keeps a uniform class prior: with item difficulty, a learned prior feeds back into
@@ -636,6 +638,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--render", type=Path, help="only re-render the Markdown from a saved JSON-lines output"
     )
+    parser.add_argument("--note", default="", help="a paragraph to print under the command")
     args = parser.parse_args(argv)
     parts = set(
         args.only
@@ -656,6 +659,7 @@ def main(argv: list[str] | None = None) -> int:
         ),
         "repeat": args.repeat,
         "timeout": args.timeout,
+        "note": args.note,
         "command": " ".join([".venv/bin/python bench/aggregation.py", *_shown_args(argv)]),
     }
     if args.render:

@@ -138,7 +138,7 @@ def auto(
     candidates: Sequence[str] = tuple(CANDIDATES),
     share: float = 0.1,
     folds: int = 2,
-    max_answers: int = 200_000,
+    max_answers: int = 100_000,
 ) -> AggregationResult:
     """Fit every candidate on ~90% of the answers, score each on predicting the hidden 10%,
     refit the winner on everything.
