@@ -23,6 +23,7 @@ UNSAFE = {"POST", "PUT", "PATCH", "DELETE"}
 PUBLIC = {
     ("POST", "/api/v1/auth/login"),
     ("GET", "/api/v1/health"),
+    ("GET", "/api/v1/platform-key"),  # the public key that verifies certificates offline
     ("GET", "/docs"),
     ("GET", "/docs/oauth2-redirect"),
     ("GET", "/openapi.json"),

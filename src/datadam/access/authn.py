@@ -11,7 +11,7 @@ import hashlib
 import secrets
 from datetime import timedelta
 
-from sqlalchemy import select
+from sqlalchemy import Connection, select, text
 from sqlalchemy.orm import Session
 
 from datadam.access.actor import Actor, Grant
@@ -19,7 +19,7 @@ from datadam.audit import record_event
 from datadam.domain.enums import OrgKind, Role
 from datadam.errors import NotAuthenticated, NotFound
 from datadam.storage.tables import ApiToken, LoginSession, Membership, Organization, User
-from datadam.storage.types import utcnow
+from datadam.storage.types import UTCDateTime, utcnow
 
 TOKEN_PREFIX = "ddt_"  # noqa: S105 - a public prefix that makes leaked tokens greppable
 
@@ -158,3 +158,42 @@ def issue_token(
         after={"name": name, "expires_at": token.expires_at},
     )
     return token, raw
+
+
+_TOKEN_ACTOR = text(
+    "SELECT u.id, u.email, u.display_name, u.pseudonym, u.locale, u.is_active, "
+    "t.revoked_at, t.expires_at FROM api_token t JOIN user_account u ON u.id = t.user_id "
+    "WHERE t.token_hash = :h"
+).columns(revoked_at=UTCDateTime, expires_at=UTCDateTime)
+_GRANTS = text(
+    "SELECT m.organization_id, o.kind, m.role FROM membership m "
+    "JOIN organization o ON o.id = m.organization_id WHERE m.user_id = :u "
+    "ORDER BY m.organization_id, m.role"
+)
+
+
+def actor_from_token(conn: Connection, raw: str) -> Actor:
+    """The hot path of every scripted request: two indexed statements on a plain connection,
+    no ORM session. Same rules and errors as `resolve_token` + `actor_for`."""
+    row = conn.execute(_TOKEN_ACTOR, {"h": sha256_hex(raw)}).first()
+    if row is None:
+        raise NotAuthenticated("The API token is not valid.", code="invalid_token")
+    if row.revoked_at is not None:
+        raise NotAuthenticated("The API token was revoked.", code="token_revoked")
+    if row.expires_at is not None and row.expires_at <= utcnow():
+        raise NotAuthenticated("The API token has expired.", code="token_expired")
+    if not row.is_active:
+        raise NotAuthenticated("This account is not active.", code="account_inactive")
+    grants = tuple(
+        Grant(org_id, OrgKind(kind), Role(role))
+        for org_id, kind, role in conn.execute(_GRANTS, {"u": row.id})
+    )
+    return Actor(
+        user_id=row.id,
+        email=row.email,
+        display_name=row.display_name,
+        pseudonym=row.pseudonym,
+        grants=grants,
+        locale=row.locale,
+        via="token",
+    )
