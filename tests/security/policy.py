@@ -32,6 +32,7 @@ DEFAULT_PARAMS = {
     "assignment_id": "$assignment",
     "token_id": "$spare_token",
     "item_id": "$item",
+    "annotation_id": "$annotation",
 }
 _PARAM = re.compile(r"{([a-zA-Z_][a-zA-Z0-9_]*)(?::[a-z]+)?}")
 _unique = itertools.count(1)
@@ -150,6 +151,8 @@ class Bindings:
             "import": a.import_id,
             "item": a.item,
             "png": tiny_png(),
+            "annotation": a.annotations[0],
+            "worker_pseudonym": a.people["worker"].pseudonym,
             "assignment": a.assignment,
             "assignment2": a.assignment2,
             "schema": CHOICE_SCHEMA,

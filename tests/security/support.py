@@ -120,7 +120,9 @@ def assert_envelope(response: Any, *, context: str = "") -> dict[str, Any]:
     body = response.json()
     assert set(body) == {"error"}, f"{context}: not the error envelope: {body}"
     error = body["error"]
-    assert set(error) == {"code", "message", "field"}, f"{context}: envelope keys {set(error)}"
+    # `errors` (a list of every problem, e.g. each bad line of a rejected import) may follow
+    assert set(error) - {"errors"} == {"code", "message", "field"}, f"{context}: keys {set(error)}"
+    assert isinstance(error.get("errors", []), list), f"{context}: errors is not a list"
     assert isinstance(error["code"], str) and re.fullmatch(r"[a-z][a-z0-9_]*", error["code"]), (
         f"{context}: bad code {error['code']!r}"
     )

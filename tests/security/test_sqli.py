@@ -43,7 +43,6 @@ PAYLOADS = [
 KNOWN_NUL_500 = {
     "login": "access/login.py + web/api/auth.py LoginRequest: the e-mail reaches a query",
     "token": "web/api/auth.py TokenCreate: the token name is inserted",
-    "csv": "importing: a CSV cell with NUL becomes a JSON payload PostgreSQL refuses",
 }
 SRC = Path(__file__).resolve().parents[2] / "src" / "datadam"
 
@@ -171,9 +170,7 @@ def test_csv_cells_and_external_ids_round_trip(client, sworld, db) -> None:  # t
         headers=manager,
         files={"file": ("nul.csv", nul.encode(), "text/csv")},
     )
-    if db.dialect == "postgresql":
-        assert refused.status_code == 500, "fixed? remove csv from KNOWN_NUL_500"
-    elif not _literal_or_refused(refused, "csv with NUL"):
+    if not _literal_or_refused(refused, "csv with NUL"):
         assert db_fingerprint(db, exclude=("import_job", "event")) == before
 
 
@@ -316,12 +313,19 @@ def _formatted_sql(node: ast.AST) -> str | None:
 
 
 def test_no_sql_is_built_by_string_formatting() -> None:
+    """Allowed: the list above, and statements whose lines carry a justified `noqa: S608`
+    (ruff's own marker for the same rule; the justification is reviewed with the code)."""
     found = []
     for path in sorted(SRC.rglob("*.py")):
         rel = path.relative_to(SRC).as_posix()
-        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        source = path.read_text(encoding="utf-8")
+        lines = source.splitlines()
+        for node in ast.walk(ast.parse(source)):
             head = _formatted_sql(node)
             if head is None:
+                continue
+            span = lines[node.lineno - 1 : (node.end_lineno or node.lineno)]
+            if any("noqa: S608" in line for line in span):
                 continue
             if any(rel.startswith(f) and head.startswith(p) for f, p in ALLOWED):
                 continue

@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Response
 
 from datadam.assignment.service import Task, next_task, skip_task, submit_task
-from datadam.web.api.wire import SkipRequest, SubmitRequest, SubmitResponse, TaskPublic
+from datadam.web.api.wire import PathId, SkipRequest, SubmitRequest, SubmitResponse, TaskPublic
 from datadam.web.deps import CurrentActor, Db
 
 router = APIRouter(tags=["tasks"])
@@ -28,7 +28,7 @@ def _public(task: Task) -> TaskPublic:
     response_model=TaskPublic,
     responses={204: {"description": "Nothing left for you in this project."}},
 )
-def take_next_task(project_id: int, actor: CurrentActor, db: Db) -> TaskPublic | Response:
+def take_next_task(project_id: PathId, actor: CurrentActor, db: Db) -> TaskPublic | Response:
     """Your current task, or a new one. Asking again returns the same task until you finish it."""
     task = next_task(db, actor, project_id)
     if task is None:
@@ -38,7 +38,7 @@ def take_next_task(project_id: int, actor: CurrentActor, db: Db) -> TaskPublic |
 
 @router.post("/assignments/{assignment_id}/submit", response_model=SubmitResponse)
 def submit(
-    assignment_id: int,
+    assignment_id: PathId,
     body: SubmitRequest,
     actor: CurrentActor,
     db: Db,
@@ -67,7 +67,7 @@ def submit(
 
 
 @router.post("/assignments/{assignment_id}/skip", status_code=204)
-def skip(assignment_id: int, body: SkipRequest, actor: CurrentActor, db: Db) -> Response:
+def skip(assignment_id: PathId, body: SkipRequest, actor: CurrentActor, db: Db) -> Response:
     """Give the item back, saying why."""
     skip_task(db, actor, assignment_id, body.reason)
     return Response(status_code=204)

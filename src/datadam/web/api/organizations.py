@@ -10,7 +10,13 @@ from datadam.access.policies import can_create_organizations, can_manage_members
 from datadam.domain.enums import OrgKind, Role
 from datadam.errors import NotAllowed, NotFound
 from datadam.storage.tables import Organization, User
-from datadam.web.api.wire import MemberAdd, MemberPublic, OrganizationCreate, OrganizationPublic
+from datadam.web.api.wire import (
+    MemberAdd,
+    MemberPublic,
+    OrganizationCreate,
+    OrganizationPublic,
+    PathId,
+)
 from datadam.web.deps import CurrentActor, Db
 
 router = APIRouter(tags=["organizations"])
@@ -49,7 +55,7 @@ def _visible_org(session: object, actor: CurrentActor, org_id: int) -> Organizat
 
 
 @router.get("/organizations/{org_id}/members", response_model=list[MemberPublic])
-def list_members(org_id: int, actor: CurrentActor, db: Db) -> list[MemberPublic]:
+def list_members(org_id: PathId, actor: CurrentActor, db: Db) -> list[MemberPublic]:
     """Members of your organisation. Names are shown to its admins only; others see pseudonyms."""
     with db.read() as session:
         _visible_org(session, actor, org_id)
@@ -71,7 +77,7 @@ def list_members(org_id: int, actor: CurrentActor, db: Db) -> list[MemberPublic]
     response_model=MemberPublic,
     status_code=status.HTTP_201_CREATED,
 )
-def add_member(org_id: int, body: MemberAdd, actor: CurrentActor, db: Db) -> MemberPublic:
+def add_member(org_id: PathId, body: MemberAdd, actor: CurrentActor, db: Db) -> MemberPublic:
     """Give a registered person a role in your organisation (admins only)."""
     with db.write() as session:
         _visible_org(session, actor, org_id)

@@ -26,6 +26,7 @@ from datadam.web.api.wire import (
     ImportPublic,
     ItemPublic,
     Page,
+    PathId,
     ProjectCreate,
     ProjectPublic,
     ProjectStats,
@@ -106,14 +107,14 @@ def create_project(body: ProjectCreate, actor: CurrentActor, db: Db) -> ProjectP
 
 
 @router.get("/projects/{project_id}", response_model=ProjectPublic)
-def get_project(project_id: int, actor: CurrentActor, db: Db) -> ProjectPublic:
+def get_project(project_id: PathId, actor: CurrentActor, db: Db) -> ProjectPublic:
     with db.read() as session:
         return _public(service.get_project_for(session, actor, project_id))
 
 
 @router.patch("/projects/{project_id}", response_model=ProjectPublic)
 def update_project(
-    project_id: int, body: ProjectUpdate, actor: CurrentActor, db: Db
+    project_id: PathId, body: ProjectUpdate, actor: CurrentActor, db: Db
 ) -> ProjectPublic:
     """Change settings; a schema change starts a new schema version."""
     changes: dict[str, Any] = body.model_dump(exclude_unset=True)
@@ -126,7 +127,7 @@ def update_project(
 
 
 @router.get("/projects/{project_id}/stats", response_model=ProjectStats)
-def project_stats(project_id: int, actor: CurrentActor, db: Db) -> ProjectStats:
+def project_stats(project_id: PathId, actor: CurrentActor, db: Db) -> ProjectStats:
     with db.read() as session:
         view = service.get_project_for(session, actor, project_id)
         counts = service.project_counts(session, view.project)
@@ -139,7 +140,7 @@ def project_stats(project_id: int, actor: CurrentActor, db: Db) -> ProjectStats:
 
 
 @router.post("/projects/{project_id}/vendors", status_code=204)
-def grant_vendor(project_id: int, body: VendorGrant, actor: CurrentActor, db: Db) -> Response:
+def grant_vendor(project_id: PathId, body: VendorGrant, actor: CurrentActor, db: Db) -> Response:
     """Let a vendor organisation's workers work on this project."""
     with db.write() as session:
         view = service.get_project_for(session, actor, project_id)
@@ -148,7 +149,9 @@ def grant_vendor(project_id: int, body: VendorGrant, actor: CurrentActor, db: Db
 
 
 @router.delete("/projects/{project_id}/vendors/{organization_id}", status_code=204)
-def revoke_vendor(project_id: int, organization_id: int, actor: CurrentActor, db: Db) -> Response:
+def revoke_vendor(
+    project_id: PathId, organization_id: PathId, actor: CurrentActor, db: Db
+) -> Response:
     with db.write() as session:
         view = service.get_project_for(session, actor, project_id)
         service.revoke_vendor(session, view, actor, organization_id)
@@ -165,7 +168,7 @@ def _readable_view(db: Db, actor: Actor, project_id: int, action: ProjectAction)
 @router.get("/projects/{project_id}/items", response_model=Page[ItemPublic])
 def list_items(
     request: Request,
-    project_id: int,
+    project_id: PathId,
     actor: CurrentActor,
     db: Db,
     cursor: Cursor = None,
@@ -269,7 +272,7 @@ _UPLOAD_BODY: dict[str, Any] = {
     openapi_extra=_UPLOAD_BODY,
 )
 async def create_import(
-    request: Request, project_id: int, actor: CurrentActor, db: Db, settings: AppSettings
+    request: Request, project_id: PathId, actor: CurrentActor, db: Db, settings: AppSettings
 ) -> ImportPublic:
     """Import items. A file with any bad row is refused whole (422 naming the line).
 
@@ -311,7 +314,7 @@ def _import_by_id(db: Db, import_id: int) -> ImportPublic:
 
 
 @router.get("/projects/{project_id}/imports/{import_id}", response_model=ImportPublic)
-def get_import(project_id: int, import_id: int, actor: CurrentActor, db: Db) -> ImportPublic:
+def get_import(project_id: PathId, import_id: PathId, actor: CurrentActor, db: Db) -> ImportPublic:
     _readable_view(db, actor, project_id, ProjectAction.MANAGE)
     with db.read() as session:
         job = session.get(ImportJob, import_id)
@@ -323,7 +326,7 @@ def get_import(project_id: int, import_id: int, actor: CurrentActor, db: Db) -> 
 @router.get("/projects/{project_id}/annotations", response_model=Page[AnnotationPublic])
 def list_annotations(
     request: Request,
-    project_id: int,
+    project_id: PathId,
     actor: CurrentActor,
     db: Db,
     cursor: Cursor = None,
@@ -371,7 +374,7 @@ def list_annotations(
     responses={200: {"content": {"application/x-ndjson": {}}}},
 )
 def export_project(
-    request: Request, project_id: int, actor: CurrentActor, db: Db
+    request: Request, project_id: PathId, actor: CurrentActor, db: Db
 ) -> StreamingResponse:
     """Stream every item with its annotations as JSONL (one job of your quota while it runs)."""
     project = _readable_view(db, actor, project_id, ProjectAction.EXPORT)

@@ -5,9 +5,16 @@ JSON, so such a value is refused with 422 on every database rather than failing 
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Generic, TypeVar
+from typing import Annotated, Any, Generic, TypeVar
 
+from fastapi import Path
 from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+MAX_ID = 2**63 - 1  # ids are 64-bit in both databases; a larger number is not an id
+
+# A path parameter holding an object id. Bounded so that a huge number is a 422 here and
+# never reaches the database driver (which overflows on it: a 500 on SQLite and PostgreSQL).
+PathId = Annotated[int, Path(ge=1, le=MAX_ID)]
 
 
 def refuse_nul(value: Any) -> Any:
@@ -67,7 +74,7 @@ class MemberAdd(Input):
 
 
 class ProjectCreate(Input):
-    owner_org_id: int
+    owner_org_id: int = Field(ge=1, le=MAX_ID)
     name: str = Field(min_length=1, max_length=200)
     labeling_schema: dict[str, Any] = Field(description="The labeling schema (see docs).")
     overlap: int = Field(1, ge=1, le=50)
@@ -113,7 +120,7 @@ class ProjectStats(BaseModel):
 
 
 class VendorGrant(Input):
-    organization_id: int
+    organization_id: int = Field(ge=1, le=MAX_ID)
 
 
 class ItemPublic(BaseModel):
