@@ -88,6 +88,60 @@ def api_session(base_url: str, handle: str) -> tuple[httpx.Client, str]:
     return client, response.json()["csrf_token"]
 
 
+def new_project(
+    base_url: str,
+    *,
+    name: str,
+    schema: dict[str, Any],
+    rows: list[dict[str, Any]],
+    vendor: str | None = "crowd-works",
+    activate: bool = True,
+) -> int:
+    """A project of the demo institution with `rows` imported, open to `vendor`'s workers."""
+    client, csrf = api_session(base_url, "manager")
+    headers = {"X-CSRF-Token": csrf}
+    try:
+        me = client.get("/api/v1/me").json()
+        orgs = {m["organization"]["slug"]: m["organization"]["id"] for m in me["memberships"]}
+        created = client.post(
+            "/api/v1/projects",
+            headers=headers,
+            json={
+                "owner_org_id": orgs["hangul-institute"],
+                "name": name,
+                "labeling_schema": schema,
+            },
+        )
+        created.raise_for_status()
+        project_id = int(created.json()["id"])
+        if vendor is not None:
+            officer, _ = api_session(base_url, "officer")  # the program office sees every org
+            every = officer.get("/api/v1/organizations").json()
+            officer.close()
+            vendor_id = next(o["id"] for o in every if o["slug"] == vendor)
+            client.post(
+                f"/api/v1/projects/{project_id}/vendors",
+                headers=headers,
+                json={"organization_id": vendor_id},
+            ).raise_for_status()
+        if rows:
+            body = "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows)
+            imported = client.post(
+                f"/api/v1/projects/{project_id}/imports",
+                headers=headers,
+                files={"file": ("items.jsonl", body.encode(), "application/x-ndjson")},
+            )
+            if imported.status_code != 201:
+                raise RuntimeError(f"import refused: {imported.text}")
+        if activate:
+            client.patch(
+                f"/api/v1/projects/{project_id}", headers=headers, json={"status": "active"}
+            ).raise_for_status()
+    finally:
+        client.close()
+    return project_id
+
+
 def seed_xss_project(base_url: str) -> int:
     """A project whose name, instructions, labels and items carry XSS payloads (C-12)."""
     client, csrf = api_session(base_url, "manager")

@@ -79,6 +79,7 @@ def queue_entry(
     base = f"/inspect/projects/{project_id}/work/"
     boot = {
         "schema": view.project.schema,
+        "item_id": spot.entry.item_id,
         "payload": spot.entry.payload,
         "result": spot.entry.result,
         "strings": widget_strings(request, actor),

@@ -9,6 +9,7 @@ renderControls(document.getElementById("answer-view"), {
   payload: boot.payload,
   result: boot.result,
   readonly: true,
+  itemId: boot.item_id,
   strings: boot.strings || {},
   noWidgetText: texts.noWidget,
 });

@@ -60,31 +60,13 @@ export function renderPayload(container, payload) {
   container.append(list);
 }
 
-function lockDown(element) {
-  // For widgets that do not honour `readonly` yet: nothing inside can be changed.
-  for (const field of element.querySelectorAll("input, select, textarea, button")) {
-    field.disabled = true;
-  }
-  for (const editable of element.querySelectorAll("[contenteditable]")) {
-    editable.setAttribute("contenteditable", "false");
-  }
-  element.classList.add("widget-locked");
-  const stop = (event) => {
-    event.stopPropagation();
-    event.preventDefault();
-  };
-  for (const type of ["keydown", "pointerdown", "mousedown", "click", "input", "change", "wheel"]) {
-    element.addEventListener(type, stop, true);
-  }
-}
-
 /**
  * Mount one widget per control into `container`.
  * Returns the live handles so the caller can destroy them before re-rendering.
  */
 export async function renderControls(
   container,
-  { schema, payload, result = {}, readonly = false, strings = {}, noWidgetText = "", onChange },
+  { schema, payload, result = {}, readonly = false, itemId = null, strings = {}, noWidgetText = "", onChange },
 ) {
   const t = translator(strings);
   const version = staticVersion();
@@ -112,8 +94,13 @@ export async function renderControls(
           readonly,
           onChange: readonly ? () => {} : (v) => onChange && onChange(control.name, v),
           t,
+          item_id: itemId,
         });
-        if (readonly && !(handle && handle.readonly === true)) lockDown(box);
+        if (readonly && !(handle && handle.readonly === true)) {
+          // A widget that cannot promise read-only is not shown: the answer appears as JSON.
+          if (handle && typeof handle.destroy === "function") handle.destroy();
+          throw new Error(`widget ${control.type} has no read-only mode`);
+        }
       } catch (error) {
         handle = null;
         box.replaceChildren();

@@ -1,16 +1,19 @@
 // choice: exactly one label. Number keys (or the schema's hotkeys) pick a label; arrow keys move
-// between the radio buttons and Space picks, as native radio groups do.
+// between the radio buttons and Space picks, as native radio groups do. `readonly` shows the
+// answer in a disabled group and claims no keys.
 import {
   claimKeys, el, ensureStyles, header, hotkeyIndex, hotkeysFor, isTyping, keyList, releaseKeys,
   suggestionBadge,
 } from "./_common.js";
 
-export function mount(element, { control, value, suggestion, onChange, t }) {
+export function mount(element, { control, value, suggestion, onChange, t, readonly = false }) {
   ensureStyles();
   const owner = {};
   const labels = Array.isArray(control.labels) ? control.labels : [];
-  const hotkeys = claimKeys(owner, hotkeysFor(control));
+  const hotkeys = readonly ? labels.map(() => null) : claimKeys(owner, hotkeysFor(control));
   const group = el("fieldset", "widget widget-choice");
+  group.disabled = readonly;
+  group.classList.toggle("is-readonly", readonly);
   const legend = el("legend");
   legend.append(header(control, t, "Pick a label"));
   const badge = suggestionBadge(t);
@@ -49,6 +52,7 @@ export function mount(element, { control, value, suggestion, onChange, t }) {
     group.classList.toggle("is-suggested", !badge.hidden);
   }
   function changed() {
+    if (readonly) return;
     touched = true;
     refresh();
     onChange(getValue());
@@ -62,10 +66,11 @@ export function mount(element, { control, value, suggestion, onChange, t }) {
     inputs[index].focus();
     changed();
   }
-  document.addEventListener("keydown", onKey);
+  if (!readonly) document.addEventListener("keydown", onKey);
   setValue(value ?? null);
 
   return {
+    readonly,
     getValue,
     setValue(v) {
       setValue(v);

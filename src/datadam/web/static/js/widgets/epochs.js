@@ -3,7 +3,8 @@
 // (µV per division, per channel) with a time axis; below it the hypnogram of the whole night,
 // where a click jumps to that epoch. Keys: stage keys (schema hotkeys, default w/1/2/3/r) label
 // the epoch and move on; ←/→ previous/next epoch; u next unlabelled (or unconfirmed) epoch;
-// Enter accepts the model's suggestion; ↑/↓ pick a channel, +/- change its scale.
+// Enter accepts the model's suggestion; ↑/↓ pick a channel, +/- change its scale. `readonly`
+// keeps moving and scaling but labels nothing (no stage keys, buttons, Enter or Delete).
 import {
   claimKeys, el, ensureStyles, focusIsIn, header, hotkeyIndex, isTyping, keyList, liveNote,
   releaseKeys, sameJSON, suggestionBadge, whenItemId,
@@ -174,11 +175,13 @@ function stageRows(labels) {
 
 export function mount(element, options) {
   const { control, payload, value, suggestion, onChange, t } = options;
+  const readonly = options.readonly === true;
   ensureStyles();
   const owner = {};
   const labels = Array.isArray(control.labels) ? control.labels : [];
   const given = Array.isArray(control.hotkeys) && control.hotkeys.length === labels.length ? control.hotkeys : null;
-  const hotkeys = claimKeys(owner, given || labels.map((l, i) => AASM_KEYS[l] || (i < 9 ? String(i + 1) : null)));
+  const stageKeys = given || labels.map((l, i) => AASM_KEYS[l] || (i < 9 ? String(i + 1) : null));
+  const hotkeys = readonly ? labels.map(() => null) : claimKeys(owner, stageKeys);
   const [nextKey] = claimKeys(owner, ["u"]);
   const source = control.source || "signal";
   const holder = payload && typeof payload[source] === "object" && payload[source] ? payload[source] : {};
@@ -192,6 +195,7 @@ export function mount(element, options) {
       : (Array.isArray(value) && value.length) || (suggested && suggested.length) || 0;
 
   const box = el("div", "widget widget-epochs");
+  box.classList.toggle("is-readonly", readonly);
   const head = header(control, t, "Score each epoch");
   const badge = suggestionBadge(t);
   head.append(badge);
@@ -201,6 +205,7 @@ export function mount(element, options) {
   const model = el("span", "epoch-model");
   bar.append(where, current, model);
   const labelBar = el("div", "label-bar");
+  labelBar.hidden = readonly;
   const buttons = labels.map((label, index) => {
     const button = el("button", `label-button stage-${String(label).toLowerCase()} lab-${index % 10}`);
     button.type = "button";
@@ -228,7 +233,7 @@ export function mount(element, options) {
   for (const [keys, what] of [
     ["←/→", t("previous or next epoch")],
     [nextKey || "u", t("next unlabelled epoch")],
-    ["Enter", t("accept the model's stage")],
+    ...(readonly ? [] : [["Enter", t("accept the model's stage")]]),
     ["↑/↓", t("pick a channel")],
     ["+/−", t("channel scale")],
   ]) {
@@ -339,7 +344,7 @@ export function mount(element, options) {
     }
     const guess = suggested ? suggested[at] : null;
     model.hidden = guess === null || guess === undefined;
-    model.textContent = model.hidden ? "" : t("Model: %s (Enter accepts)").replace("%s", guess);
+    model.textContent = model.hidden ? "" : readonly ? t("Model: %s").replace("%s", guess) : t("Model: %s (Enter accepts)").replace("%s", guess);
     buttons.forEach((button, i) => button.setAttribute("aria-pressed", String(labels[i] === label)));
     const isSuggested = !touched && suggested && sameJSON(stages, suggested.slice(0, n));
     badge.hidden = !isSuggested;
@@ -414,6 +419,7 @@ export function mount(element, options) {
   });
 
   function changed(message) {
+    if (readonly) return;
     touched = true;
     if (message) note.textContent = message;
     renderBar();
@@ -422,7 +428,7 @@ export function mount(element, options) {
   }
 
   function setLabel(index) {
-    if (!n) return;
+    if (readonly || !n) return;
     stages[at] = labels[index];
     confirmed.add(at);
     const labelled = at;
@@ -472,7 +478,7 @@ export function mount(element, options) {
       PageUp: () => show(at - 10),
       Home: () => show(0),
       End: () => show(n - 1),
-      Enter: () => acceptSuggestion(),
+      Enter: readonly ? null : () => acceptSuggestion(),
       ArrowDown: () => {
         selectedChannel = Math.min((shown?.channels.length || 1) - 1, selectedChannel + 1);
         drawSignal();
@@ -484,7 +490,7 @@ export function mount(element, options) {
       "+": () => changeGain(-1, false),
       "=": () => changeGain(-1, false),
       "-": () => changeGain(1, false),
-      Delete: () => {
+      Delete: readonly ? null : () => {
         if (control.required === false || stages[at] !== null) {
           stages[at] = null;
           confirmed.delete(at);
@@ -536,6 +542,7 @@ export function mount(element, options) {
   show(0);
 
   return {
+    readonly,
     getValue,
     setValue,
     focus() {
@@ -551,7 +558,7 @@ export function mount(element, options) {
       ...keyList(hotkeys, labels),
       { key: "←/→", label: t("previous or next epoch") },
       ...(nextKey ? [{ key: nextKey, label: t("next unlabelled epoch") }] : []),
-      { key: "Enter", label: t("accept the model's stage") },
+      ...(readonly ? [] : [{ key: "Enter", label: t("accept the model's stage") }]),
     ],
     get lastDrawMs() {
       return lastDrawMs;

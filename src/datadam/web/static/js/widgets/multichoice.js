@@ -1,24 +1,28 @@
 // multichoice: several labels. Number keys (or schema hotkeys) toggle a label; arrow keys move
-// between the boxes and Space toggles. `max` is enforced as you pick.
+// between the boxes and Space toggles. `max` is enforced as you pick. `readonly` shows the
+// answer in a disabled group and claims no keys.
 import {
   claimKeys, el, ensureStyles, focusIsIn, header, hotkeyIndex, hotkeysFor, isTyping, keyList, liveNote,
   releaseKeys, sameJSON, suggestionBadge,
 } from "./_common.js";
 
-export function mount(element, { control, value, suggestion, onChange, t }) {
+export function mount(element, { control, value, suggestion, onChange, t, readonly = false }) {
   ensureStyles();
   const owner = {};
   const labels = Array.isArray(control.labels) ? control.labels : [];
   const max = Math.min(Number.isInteger(control.max) ? control.max : labels.length, labels.length);
   const min = Number.isInteger(control.min) ? control.min : 0;
-  const hotkeys = claimKeys(owner, hotkeysFor(control));
+  const hotkeys = readonly ? labels.map(() => null) : claimKeys(owner, hotkeysFor(control));
   const group = el("fieldset", "widget widget-multichoice");
+  group.disabled = readonly;
+  group.classList.toggle("is-readonly", readonly);
   const legend = el("legend");
   legend.append(header(control, t, "Pick labels"));
   const badge = suggestionBadge(t);
   legend.append(badge);
   group.append(legend);
   const limits = el("p", "widget-hint", t("Choose %s to %s.").replace("%s", min).replace("%s", max));
+  limits.hidden = readonly;
   const options = el("div", "choice-options");
   const note = liveNote();
   const inputs = labels.map((label, index) => {
@@ -62,6 +66,7 @@ export function mount(element, { control, value, suggestion, onChange, t }) {
     group.classList.toggle("is-suggested", shown);
   }
   function changed() {
+    if (readonly) return;
     touched = true;
     answered = true;
     note.textContent = "";
@@ -91,10 +96,11 @@ export function mount(element, { control, value, suggestion, onChange, t }) {
       inputs[(at + step + inputs.length) % inputs.length].focus();
     }
   }
-  document.addEventListener("keydown", onKey);
+  if (!readonly) document.addEventListener("keydown", onKey);
   setValue(value);
 
   return {
+    readonly,
     getValue,
     setValue,
     focus() {

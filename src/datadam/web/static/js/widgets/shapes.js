@@ -7,6 +7,7 @@
 // wheel to zoom, drag the background to pan. Keyboard (focus on the image): Tab / Shift+Tab
 // select shapes, arrows nudge (Shift: 10 px), Alt+arrows resize, Delete removes, label keys
 // relabel, Enter adds a shape of the current tool in the middle of the view, +/-/0 zoom.
+// `readonly`: only viewing stays (select, zoom, pan; arrows pan); no tools, labels or deletes.
 import {
   claimKeys, el, ensureStyles, focusIsIn, header, hotkeyIndex, hotkeysFor, isTyping, keyList, liveNote,
   mediaUrl, releaseKeys, sameJSON, suggestionBadge, svg, whenItemId,
@@ -20,18 +21,22 @@ function positive(v) {
 
 export function mount(element, options) {
   const { control, payload, value, suggestion, onChange, t } = options;
+  const readonly = options.readonly === true;
   ensureStyles();
   const owner = {};
   const labels = Array.isArray(control.labels) ? control.labels : [];
   const kinds = Array.isArray(control.kinds) && control.kinds.length ? control.kinds : ["box", "polygon"];
-  const hotkeys = claimKeys(owner, hotkeysFor(control));
-  const [boxKey, polygonKey] = claimKeys(owner, [kinds.includes("box") ? "b" : null, kinds.includes("polygon") ? "p" : null]);
+  const hotkeys = readonly ? labels.map(() => null) : claimKeys(owner, hotkeysFor(control));
+  const [boxKey, polygonKey] = readonly
+    ? [null, null]
+    : claimKeys(owner, [kinds.includes("box") ? "b" : null, kinds.includes("polygon") ? "p" : null]);
   const source = control.source || "image";
   const holder = payload && typeof payload[source] === "object" && payload[source] ? payload[source] : payload || {};
   let W = positive(holder.width);
   let H = positive(holder.height);
 
   const box = el("div", "widget widget-shapes");
+  box.classList.toggle("is-readonly", readonly);
   const head = header(control, t, "Draw shapes");
   const badge = suggestionBadge(t);
   head.append(badge);
@@ -42,7 +47,7 @@ export function mount(element, options) {
     ["box", boxKey, t("Box")],
     ["polygon", polygonKey, t("Polygon")],
   ]) {
-    if (tool !== "select" && !kinds.includes(tool)) continue;
+    if (readonly || (tool !== "select" && !kinds.includes(tool))) continue;
     const button = el("button", "tool-button");
     button.type = "button";
     button.append(el("span", null, name));
@@ -63,7 +68,7 @@ export function mount(element, options) {
       pickLabel(index);
       stage.focus();
     });
-    toolbar.append(button);
+    if (!readonly) toolbar.append(button);
     return button;
   });
   for (const [text, key, action] of [
@@ -81,7 +86,10 @@ export function mount(element, options) {
   const stage = el("div", "shapes-stage");
   stage.tabIndex = 0;
   stage.setAttribute("role", "application");
-  stage.setAttribute("aria-label", t("Image: Tab selects shapes, arrows move, Delete removes"));
+  stage.setAttribute(
+    "aria-label",
+    readonly ? t("Image: Tab selects shapes, arrows pan") : t("Image: Tab selects shapes, arrows move, Delete removes"),
+  );
   const canvas = svg("svg", { class: "shapes-svg", preserveAspectRatio: "xMidYMid meet" });
   const image = svg("image", { x: 0, y: 0, class: "shapes-image" });
   const shapesLayer = svg("g", { class: "shapes-layer" });
@@ -97,7 +105,7 @@ export function mount(element, options) {
 
   let shapes = [];
   let selected = -1;
-  let tool = kinds[0];
+  let tool = readonly ? "select" : kinds[0];
   let labelIndex = 0;
   let draft = null; // polygon points being drawn, or a box being dragged
   let drag = null;
@@ -176,7 +184,7 @@ export function mount(element, options) {
       tag.textContent = `${index + 1} ${shape.label}`;
       nodes.push(node, tag);
     });
-    if (selected >= 0 && shapes[selected]) {
+    if (!readonly && selected >= 0 && shapes[selected]) {
       for (const [hx, hy, handle] of handlesOf(shapes[selected])) {
         const size = 9 * unit;
         const node = svg("rect", { x: hx - size / 2, y: hy - size / 2, width: size, height: size, class: "handle" });
@@ -233,6 +241,10 @@ export function mount(element, options) {
         select(index);
         stage.focus();
       });
+      if (readonly) {
+        li.append(pick);
+        return li;
+      }
       const del = el("button", "shape-delete", t("Delete"));
       del.type = "button";
       del.setAttribute("aria-label", t("Delete shape %s").replace("%s", index + 1));
@@ -256,13 +268,17 @@ export function mount(element, options) {
   // ---------------------------------------------------------------- editing
 
   function changed(message) {
+    if (readonly) return;
     touched = true;
     if (message) note.textContent = message;
     render();
     onChange(getValue());
   }
   function setTool(name) {
-    if (!toolButtons[name]) return;
+    if (!toolButtons[name]) {
+      render();
+      return;
+    }
     tool = name;
     draft = null;
     note.textContent = { select: t("Select tool"), box: t("Box tool: drag, or press Enter"), polygon: t("Polygon tool: click points, Enter closes") }[name];
@@ -287,12 +303,13 @@ export function mount(element, options) {
     render();
   }
   function add(shape) {
+    if (readonly) return;
     shapes.push(shape);
     selected = shapes.length - 1;
     changed(t("Shape %s added").replace("%s", shapes.length));
   }
   function removeSelected() {
-    if (selected < 0) return;
+    if (readonly || selected < 0) return;
     shapes.splice(selected, 1);
     selected = Math.min(selected, shapes.length - 1);
     changed(t("Shape deleted"));
@@ -352,7 +369,7 @@ export function mount(element, options) {
     stage.focus();
     const [x, y] = toImage(event);
     const target = event.target;
-    if (target.dataset?.handle !== undefined && selected >= 0) {
+    if (!readonly && target.dataset?.handle !== undefined && selected >= 0) {
       drag = { kind: "handle", handle: target.dataset.handle, start: [x, y], shape: structuredClone(shapes[selected]) };
     } else if (tool === "box") {
       draft = { kind: "box", from: [clampX(x), clampY(y)], to: [clampX(x), clampY(y)] };
@@ -369,6 +386,7 @@ export function mount(element, options) {
       return;
     } else if (target.dataset?.index !== undefined) {
       select(Number(target.dataset.index));
+      if (readonly) return;
       drag = { kind: "move", start: [x, y], shape: structuredClone(shapes[selected]) };
     } else {
       select(-1);
@@ -460,7 +478,7 @@ export function mount(element, options) {
     if (arrows) {
       event.preventDefault();
       const step = event.shiftKey ? 10 : 1;
-      if (selected >= 0) {
+      if (selected >= 0 && !readonly) {
         if (event.altKey) resizeSelected(arrows[0] * step, arrows[1] * step);
         else moveSelected(arrows[0] * step, arrows[1] * step);
         changed();
@@ -471,6 +489,7 @@ export function mount(element, options) {
       return;
     }
     if (event.altKey) return;
+    if (readonly && (key === "Delete" || key === "Backspace" || key === "Enter")) return;
     if (key === "Delete" || key === "Backspace") {
       event.preventDefault();
       if (draft?.kind === "polygon" && draft.points.length) {
@@ -518,7 +537,7 @@ export function mount(element, options) {
       stage.focus();
     }
   }
-  document.addEventListener("keydown", onKey);
+  if (!readonly) document.addEventListener("keydown", onKey);
   const resize = new ResizeObserver(() => render());
   resize.observe(stage);
 
@@ -545,11 +564,12 @@ export function mount(element, options) {
     render();
   }
   setValue(value);
-  setTool(tool);
+  if (!readonly) setTool(tool);
   note.textContent = "";
   applyView();
 
   return {
+    readonly,
     getValue,
     setValue,
     focus() {
@@ -561,7 +581,7 @@ export function mount(element, options) {
       releaseKeys(owner);
       box.remove();
     },
-    keys: [
+    keys: readonly ? [] : [
       ...keyList(hotkeys, labels),
       ...(boxKey ? [{ key: boxKey, label: t("box tool") }] : []),
       ...(polygonKey ? [{ key: polygonKey, label: t("polygon tool") }] : []),

@@ -3,6 +3,7 @@
 // move the caret with ←/→ (Home/End), extend with Shift+←/→, press a label key; Delete or
 // Backspace removes the span under the caret. Offsets count code points (Array.from), the
 // same as Python's str indices, so emoji (surrogate pairs in JS strings) count once.
+// `readonly` shows the marked text and the span list only: the caret still moves, nothing edits.
 import {
   claimKeys, el, ensureStyles, header, hotkeyIndex, hotkeysFor, isTyping, keyList, liveNote, releaseKeys,
   sameJSON, suggestionBadge,
@@ -12,21 +13,23 @@ function sortSpans(spans) {
   return spans.slice().sort((a, b) => a.start - b.start || a.end - b.end || (a.label < b.label ? -1 : a.label > b.label ? 1 : 0));
 }
 
-export function mount(element, { control, payload, value, suggestion, onChange, t }) {
+export function mount(element, { control, payload, value, suggestion, onChange, t, readonly = false }) {
   ensureStyles();
   const owner = {};
   const labels = Array.isArray(control.labels) ? control.labels : [];
-  const hotkeys = claimKeys(owner, hotkeysFor(control));
+  const hotkeys = readonly ? labels.map(() => null) : claimKeys(owner, hotkeysFor(control));
   const source = control.source || "text";
   const text = typeof payload?.[source] === "string" ? payload[source] : "";
   const chars = Array.from(text);
   const n = chars.length;
 
   const box = el("div", "widget widget-spans");
+  box.classList.toggle("is-readonly", readonly);
   const head = header(control, t, "Mark the text");
   const badge = suggestionBadge(t);
   head.append(badge);
   const bar = el("div", "label-bar");
+  bar.hidden = readonly;
   const buttons = labels.map((label, index) => {
     const button = el("button", `label-button lab-${index % 10}`);
     button.type = "button";
@@ -41,11 +44,15 @@ export function mount(element, { control, payload, value, suggestion, onChange, 
   area.setAttribute("role", "textbox");
   area.setAttribute("aria-readonly", "true");
   area.setAttribute("aria-multiline", "true");
-  area.setAttribute("aria-label", t("Text to mark: use arrow keys, Shift+arrows to select, then a label key"));
+  area.setAttribute(
+    "aria-label",
+    readonly ? t("Marked text") : t("Text to mark: use arrow keys, Shift+arrows to select, then a label key"),
+  );
   if (typeof payload?.lang === "string") area.lang = payload.lang;
   const note = liveNote();
   const list = el("ol", "span-list");
   const help = el("p", "widget-hint", t("Select with the mouse or Shift+arrows, then press a label key. Delete removes the span at the caret."));
+  help.hidden = readonly;
   box.append(head, bar, area, note, list, help);
   element.append(box);
 
@@ -97,6 +104,7 @@ export function mount(element, { control, payload, value, suggestion, onChange, 
       li.append(el("span", `span-tag lab-${labels.indexOf(s.label) % 10}`, s.label));
       li.append(el("q", "span-quote", chars.slice(s.start, s.end).join("")));
       li.append(el("span", "span-range", `${s.start}–${s.end}`));
+      if (readonly) return li;
       const del = el("button", "span-delete", t("Delete"));
       del.type = "button";
       del.setAttribute("aria-label", t("Delete span %s").replace("%s", index + 1));
@@ -111,12 +119,14 @@ export function mount(element, { control, payload, value, suggestion, onChange, 
   }
 
   function changed() {
+    if (readonly) return;
     touched = true;
     render();
     onChange(getValue());
   }
 
   function apply(index) {
+    if (readonly) return;
     const sel = selection();
     if (!sel) {
       note.textContent = t("Select some text first.");
@@ -140,6 +150,7 @@ export function mount(element, { control, payload, value, suggestion, onChange, 
   }
 
   function remove(span) {
+    if (readonly) return;
     spans = spans.filter((s) => s !== span);
     note.textContent = t("Span deleted.");
     changed();
@@ -196,7 +207,7 @@ export function mount(element, { control, payload, value, suggestion, onChange, 
       event.preventDefault();
       anchor = null;
       render();
-    } else if (event.key === "Delete" || event.key === "Backspace") {
+    } else if (!readonly && (event.key === "Delete" || event.key === "Backspace")) {
       const span = spanAtCaret();
       if (span) {
         event.preventDefault();
@@ -212,7 +223,7 @@ export function mount(element, { control, payload, value, suggestion, onChange, 
     event.preventDefault();
     apply(index);
   }
-  document.addEventListener("keydown", onKey);
+  if (!readonly) document.addEventListener("keydown", onKey);
 
   function getValue() {
     return spans.map((s) => ({ start: s.start, end: s.end, label: s.label }));
@@ -228,6 +239,7 @@ export function mount(element, { control, payload, value, suggestion, onChange, 
   setValue(value);
 
   return {
+    readonly,
     getValue,
     setValue,
     focus() {
@@ -238,11 +250,13 @@ export function mount(element, { control, payload, value, suggestion, onChange, 
       releaseKeys(owner);
       box.remove();
     },
-    keys: [
-      ...keyList(hotkeys, labels),
-      { key: "Shift+←/→", label: t("select text") },
-      { key: "Delete", label: t("delete the span at the caret") },
-    ],
+    keys: readonly
+      ? []
+      : [
+          ...keyList(hotkeys, labels),
+          { key: "Shift+←/→", label: t("select text") },
+          { key: "Delete", label: t("delete the span at the caret") },
+        ],
     buttons,
   };
 }

@@ -1,5 +1,6 @@
 // transcription: a text box under an audio player. The player keys work while typing:
-// Ctrl+Space or Alt+P play/pause, Alt+Up/Down speed, Alt+Left/Right seek 5 s.
+// Ctrl+Space or Alt+P play/pause, Alt+Up/Down speed, Alt+Left/Right seek 5 s. With `readonly`
+// the text is read-only; the player keys stay (they never change the answer).
 import { el, ensureStyles, header, mediaUrl, whenItemId } from "./_common.js";
 import { textArea } from "./text.js";
 
@@ -7,8 +8,10 @@ const SPEEDS = [0.5, 0.75, 1, 1.25, 1.5, 1.75, 2];
 
 export function mount(element, options) {
   const { control, value, suggestion, onChange, t } = options;
+  const readonly = options.readonly === true;
   ensureStyles();
   const box = el("div", "widget widget-transcription");
+  box.classList.toggle("is-readonly", readonly);
   const head = header(control, t, "Transcribe the audio");
   const audio = el("audio", "widget-audio");
   audio.controls = true;
@@ -32,7 +35,7 @@ export function mount(element, options) {
   ]) {
     help.append(el("kbd", null, keys), el("span", null, what));
   }
-  const field = textArea(control, t, { value, suggestion, onChange, rows: 6 });
+  const field = textArea(control, t, { value, suggestion, onChange, rows: 6, readonly });
   head.append(field.badge);
   const foot = el("div", "widget-foot");
   foot.append(status, field.counter);
@@ -71,6 +74,7 @@ export function mount(element, options) {
   document.addEventListener("keydown", onKey);
 
   return {
+    readonly,
     getValue: field.getValue,
     setValue: field.setValue,
     focus() {
