@@ -2,8 +2,8 @@
 
 Run `python -m tests.media.widget_screenshots [--lang ko|en]`: starts a throwaway demo server,
 logs in as the demo worker of each project, and shoots the real labeling page after a few
-keyboard actions. multichoice and text, which no demo project uses alone, are shown in the
-widget harness with the page's stylesheet.
+keyboard actions. multichoice and text, which no demo project uses, get a small project of
+their own.
 """
 
 from __future__ import annotations
@@ -19,8 +19,12 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from tests.browser.screenshots import OUT, browser_context, shoot  # noqa: E402
-from tests.browser.support import launch_chromium, login, start_demo_server  # noqa: E402
-from tests.media.harness import open_harness  # noqa: E402
+from tests.browser.support import (  # noqa: E402
+    launch_chromium,
+    login,
+    new_project,
+    start_demo_server,
+)
 
 
 def _label_page(page: Any, handle: str, project_name: str) -> None:
@@ -79,23 +83,31 @@ def widget_shots(browser: Any, base_url: str, out: Path, lang: str) -> list[Path
         page.wait_for_timeout(300)
         page.locator(".widget-epochs").scroll_into_view_if_needed()
         taken.append(shoot(page, out / "widget-epochs.png"))
+    controls = [
+        {
+            "name": "topics",
+            "type": "multichoice",
+            "label": "Which topics does the article cover? (주제)",
+            "labels": ["politics", "economy", "science", "sport", "culture"],
+            "min": 1,
+            "max": 3,
+        },
+        {"name": "comment", "type": "text", "label": "Comment (의견)", "max_length": 2000},
+    ]
+    article = {
+        "text": "연구진은 새 배터리 소재로 충전 시간을 절반으로 줄였다고 발표했다.",
+        "suggestions": {"topics": ["science"], "comment": "모델 초안: 과학 기사입니다."},
+    }
+    new_project(
+        base_url,
+        name="Article topics (기사 주제)",
+        schema={"version": 1, "controls": controls},
+        rows=[article],
+    )
     with browser_context(browser, base_url, lang) as ctx:
         page = ctx.new_page()
         page.set_default_timeout(60_000)
-        login(page, "manager", next_path="/")
-        controls = [
-            {
-                "name": "topics",
-                "type": "multichoice",
-                "label": "Which topics does the article cover? (주제)",
-                "labels": ["politics", "economy", "science", "sport", "culture"],
-                "min": 1,
-                "max": 3,
-            },
-            {"name": "comment", "type": "text", "label": "Comment (의견)", "max_length": 2000},
-        ]
-        payload = {"suggestions": {"topics": ["science"], "comment": "모델 초안: 과학 기사입니다."}}
-        open_harness(page, controls=controls, payload=payload)
+        _label_page(page, "worker1", "Article topics")
         page.keyboard.press("2")
         taken.append(shoot(page, out / "widget-multichoice-text.png"))
     return taken
