@@ -119,7 +119,8 @@ def choose_method(log_probs: dict[str, FloatArray], *, z: float = 2.0) -> str:
 
 
 def _task_sample(answers: Answers, max_answers: int, seed: int) -> Answers:
-    """All answers, or those of a seeded random set of tasks totalling at most `max_answers`."""
+    """All answers, or those of a seeded random set of tasks totalling at most `max_answers`
+    (worker and label indices unchanged, tasks renumbered)."""
     if answers.n_answers <= max_answers:
         return answers
     rng = np.random.default_rng(seed)
@@ -127,7 +128,17 @@ def _task_sample(answers: Answers, max_answers: int, seed: int) -> Answers:
     taken = np.cumsum(answers.task_counts[order]) <= max_answers
     chosen = np.zeros(answers.n_tasks, dtype=bool)
     chosen[order[taken]] = True
-    return answers.subset(chosen[answers.task_idx])
+    keep = chosen[answers.task_idx]
+    # renumber the chosen tasks 0..n-1 so per-task arrays are only as large as the sample
+    names, task_idx = np.unique(answers.task_idx[keep], return_inverse=True)
+    return Answers.from_indices(
+        task_idx,
+        answers.worker_idx[keep],
+        answers.label_idx[keep],
+        tasks=answers.tasks[names],
+        workers=answers.workers,
+        labels=answers.labels,
+    )
 
 
 def auto(
