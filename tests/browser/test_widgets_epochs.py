@@ -102,9 +102,10 @@ def test_scoring_on_the_real_labeling_page_is_stored(
     project_id, items = nights
     login(page, "sleeptech", next_path="/work")
     page.goto(f"/work/projects/{project_id}")
-    with page.expect_navigation():
+    page.wait_for_selector("[autofocus]:focus", timeout=15_000)
+    with page.expect_navigation(timeout=30_000):
         page.keyboard.press("Enter")
-    page.wait_for_selector("body[data-ready='1']")
+    page.wait_for_selector("body[data-ready='1']", timeout=30_000)
     page.wait_for_selector(".epoch-stage[data-page='0']", state="attached")
     item_id = int(page.get_attribute("body", "data-item-id"))
     item = next(i for i in items if i["id"] == item_id)
