@@ -614,11 +614,13 @@ def report_from_lines(path: Path, datasets: Path) -> dict[str, Any]:
 
 
 def _shown_args(argv: list[str] | None) -> list[str]:
-    """The command-line arguments minus `--render FILE` (a re-render shows the original run)."""
+    """The command-line arguments minus `--render FILE` and `--note TEXT` (a re-render shows
+    the original run's command)."""
     args = list(argv if argv is not None else sys.argv[1:])
-    if "--render" in args:
-        i = args.index("--render")
-        del args[i : i + 2]
+    for flag in ("--render", "--note"):
+        if flag in args:
+            i = args.index(flag)
+            del args[i : i + 2]
     return args
 
 
