@@ -205,11 +205,7 @@ def _normalised(response: Any, x: int) -> tuple[int, str]:
 
 # Known leaks, reported to their owners; the tests assert they still leak, so that a fix
 # makes the test fail until the entry is removed here.
-KNOWN_LEAKS = {
-    # media/service.py find_item_media: a foreign item answers "no project N" (field
-    # project_id) instead of "no item N", revealing that the item exists and its project id.
-    "GET /api/v1/items/{item_id}/media",
-}
+KNOWN_LEAKS: set[str] = set()
 
 
 def probe_problems(

@@ -29,12 +29,6 @@ from schemathesis.checks import not_a_server_error, response_schema_conformance
 from tests.security.support import LEAK_MARKERS, build_security_world
 
 EXAMPLES = int(os.environ.get("SCHEMATHESIS_EXAMPLES", "25"))
-# Reported to their owners; pinned so that a fix is noticed (the test then asks to remove it).
-# A path id beyond 64 bits reaches the database driver and overflows (500 instead of 422).
-# Fixed in projects/organizations/assignments (wire.PathId); other routers are told and their
-# overflow failures are listed, not counted, until they adopt PathId.
-OVERFLOW = ("int too large to convert", "out of int64 range", "out of range for type bigint")
-STRICT_MODULES = {"projects", "organizations", "assignments", "health"}
 ROLES = ("worker", "institution_manager", "quality_auditor")
 
 
@@ -91,13 +85,6 @@ def test_generated_requests(app, world) -> None:  # type: ignore[no-untyped-def]
     operations = [result.ok() for result in schema.get_all_operations()]
     assert len(operations) >= 20
     failures: list[str] = []
-    tolerated: list[str] = []
-    modules = {
-        f"{m} {r.path}": r.endpoint.__module__.rsplit(".", 1)[-1]
-        for r in _routes(app)
-        if getattr(r, "endpoint", None) is not None
-        for m in (r.methods or ())
-    }
     timings: list[tuple[float, str, str]] = []
     for operation in operations:
         for mode in (GenerationMode.POSITIVE, GenerationMode.NEGATIVE):
@@ -108,12 +95,7 @@ def test_generated_requests(app, world) -> None:  # type: ignore[no-untyped-def]
                 assert mode is GenerationMode.NEGATIVE and not operation.body, operation.label
             except Exception as exc:  # collect all operations' failures, then report
                 message = f"{operation.label} [{mode.value}]: {str(exc)[:1500]}"
-                module = modules.get(operation.label, "")
-                if module not in STRICT_MODULES and any(o in str(exc) for o in OVERFLOW):
-                    tolerated.append(message.splitlines()[0])
-                else:
-                    failures.append(message)
+                failures.append(message)
             timings.append((time.perf_counter() - started, operation.label, mode.value))
     print(sorted(timings, reverse=True)[:12])  # noqa: T201 - shown with -s, for the budget
-    print("tolerated (reported):", tolerated)  # noqa: T201
     assert not failures, f"{len(failures)} generated-request failures:\n" + "\n\n".join(failures)

@@ -50,7 +50,10 @@ def find_item_media(
     item = session.get(Item, item_id)
     if item is None:
         raise NotFound(f"no item {item_id}", field="item_id")
-    view = get_project_for(session, actor, item.project_id)
+    try:
+        view = get_project_for(session, actor, item.project_id)
+    except NotFound:
+        raise NotFound(f"no item {item_id}", field="item_id") from None
     payload = item.payload if isinstance(item.payload, dict) else {}
     sources = (source,) if source else DEFAULT_SOURCES
     for name in sources:

@@ -8,7 +8,7 @@ import logging
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import DataError, OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from datadam import errors
@@ -60,6 +60,20 @@ def _field_path(loc: tuple[object, ...]) -> str:
     return out or "body"
 
 
+def _value_refused(cause: BaseException | None) -> JSONResponse:
+    """The database refused a value the request carried: a number beyond 64 bits, or a NUL
+    character PostgreSQL cannot store. That is the caller's input, so 422, never 500."""
+    log.info("value refused by the database: %s", type(cause).__name__)
+    return JSONResponse(
+        error_body(
+            "invalid_value",
+            "A value in the request is out of range or contains a character that cannot be "
+            "stored (such as NUL).",
+        ),
+        status_code=422,
+    )
+
+
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(errors.DatadamError)
     async def _datadam(_request: Request, exc: errors.DatadamError) -> JSONResponse:
@@ -90,6 +104,14 @@ def install_error_handlers(app: FastAPI) -> None:
         return JSONResponse(
             error_body(code, message), status_code=exc.status_code, headers=exc.headers
         )
+
+    @app.exception_handler(DataError)
+    async def _bad_value(_request: Request, exc: DataError) -> JSONResponse:
+        return _value_refused(exc.orig)
+
+    @app.exception_handler(OverflowError)
+    async def _overflow(_request: Request, exc: OverflowError) -> JSONResponse:
+        return _value_refused(exc)
 
     @app.exception_handler(OperationalError)
     async def _db_busy(_request: Request, exc: OperationalError) -> JSONResponse:
