@@ -20,17 +20,22 @@ from tests.serverproc import ServerProcess
 pytestmark = pytest.mark.browser
 
 
-@pytest.fixture(scope="session")
+# Package scope, not session: Playwright's sync API keeps an event loop running in the main
+# thread while it is open, which would break later tests that start their own loop.
+@pytest.fixture(scope="package")
 def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
     server = start_demo_server(tmp_path_factory.mktemp("browser-data"))
     yield server
     server.stop()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def browser() -> Iterator[Any]:
     if not Path(CHROMIUM_PATH).exists():
-        pytest.skip(f"no chromium at {CHROMIUM_PATH}")
+        pytest.fail(
+            f"no chromium at {CHROMIUM_PATH}: apt-get install -y chromium fonts-noto-cjk "
+            "(.ci/run does this)"
+        )
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
