@@ -52,7 +52,24 @@ class WorkProject:
     left: int
     done_by_me: int
     live_assignment_id: int | None
-    pay_rate: str | None  # shown as "—" until pay exists
+    pay_piece: str | None  # formatted amount per item, or None when the project pays none
+    pay_hourly: str | None  # formatted amount per hour
+
+
+def _money(minor: int, currency: str) -> str:
+    """Integer minor units as the currency's usual text (₩120, $1.25)."""
+    from babel.numbers import format_currency, get_currency_precision
+
+    return format_currency(minor / 10 ** get_currency_precision(currency), currency, locale="en")
+
+
+def _pay_rates(session: Session, project_id: int) -> tuple[str | None, str | None]:
+    from datadam.pay.rates import current_terms
+
+    terms = current_terms(session, project_id)
+    piece = _money(terms.piece_rate_minor, terms.currency) if terms.piece_rate_minor else None
+    hourly = _money(terms.hourly_rate_minor, terms.currency) if terms.hourly_rate_minor else None
+    return piece, hourly
 
 
 def _left_for(session: Session, project: Project, worker_id: int) -> int:
@@ -109,6 +126,7 @@ def list_work_projects(session: Session, actor: Actor) -> list[WorkProject]:
             .select_from(Annotation)
             .where(Annotation.project_id == project.id, Annotation.worker_id == actor.user_id)
         ).scalar_one()
+        pay_piece, pay_hourly = _pay_rates(session, project.id)
         out.append(
             WorkProject(
                 id=project.id,
@@ -117,7 +135,8 @@ def list_work_projects(session: Session, actor: Actor) -> list[WorkProject]:
                 left=_left_for(session, project, actor.user_id) + (1 if live else 0),
                 done_by_me=int(done),
                 live_assignment_id=live,
-                pay_rate=None,
+                pay_piece=pay_piece,
+                pay_hourly=pay_hourly,
             )
         )
     return out
