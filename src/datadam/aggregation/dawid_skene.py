@@ -53,6 +53,17 @@ def log_joint_from_confusion(
     return np.asarray(answers.one_hot @ table) + log_prior
 
 
+def exact_posteriors(
+    answers: Answers, confusion: FloatArray, prior: FloatArray, gold: IntArray | None
+) -> tuple[FloatArray, float]:
+    """The final float64 E step every confusion-based method ends with: posteriors and the
+    log-likelihood from the last parameters, with gold tasks fixed when given."""
+    log_joint = log_joint_from_confusion(
+        answers, np.log(np.maximum(confusion, TINY)), np.log(np.maximum(prior, TINY))
+    )
+    return normalise_log(gold_log_likelihood(log_joint, gold))
+
+
 def fast_posteriors(
     answers: Answers,
     log_confusion: FloatArray,
@@ -114,10 +125,7 @@ def dawid_skene(
         ll = new_ll
         if done:
             break
-    log_joint = log_joint_from_confusion(
-        answers, np.log(np.maximum(confusion, TINY)), np.log(np.maximum(prior, TINY))
-    )
-    post, ll = normalise_log(gold_log_likelihood(log_joint, g))
+    post, ll = exact_posteriors(answers, confusion, prior, g)
     diag = np.einsum("wkk->wk", confusion)
     prior = class_prior(post, prior_pseudo_count)
     return AggregationResult(

@@ -11,15 +11,13 @@ from datadam.aggregation._common import (
     class_prior,
     converged,
     fix_gold,
-    gold_log_likelihood,
-    normalise_log,
     vote_share,
 )
 from datadam.aggregation.answers import Answers, FloatArray, IntArray
 from datadam.aggregation.dawid_skene import (
+    exact_posteriors,
     expected_counts,
     fast_posteriors,
-    log_joint_from_confusion,
 )
 from datadam.aggregation.result import AggregationResult
 
@@ -95,11 +93,7 @@ def mace(
         ll = new_ll
         if done:
             break
-    # final E step in float64 with the last parameters
-    log_joint = log_joint_from_confusion(
-        answers, np.log(np.maximum(confusion, TINY)), np.log(np.maximum(prior, TINY))
-    )
-    post, ll = normalise_log(gold_log_likelihood(log_joint, g))
+    post, ll = exact_posteriors(answers, confusion, prior, g)
     prior = class_prior(post, prior_pseudo_count)
     skill = np.einsum("wkk->wk", confusion) @ prior if k else np.zeros(nw)
     return AggregationResult(

@@ -11,15 +11,13 @@ from datadam.aggregation._common import (
     class_prior,
     converged,
     fix_gold,
-    gold_log_likelihood,
-    normalise_log,
     vote_share,
 )
 from datadam.aggregation.answers import Answers, FloatArray, IntArray
 from datadam.aggregation.dawid_skene import (
+    exact_posteriors,
     expected_counts,
     fast_posteriors,
-    log_joint_from_confusion,
 )
 from datadam.aggregation.result import AggregationResult
 
@@ -81,11 +79,7 @@ def one_coin_dawid_skene(
         ll = new_ll
         if done:
             break
-    # final E step in float64 with the last parameters
-    log_joint = log_joint_from_confusion(
-        answers, np.log(np.maximum(confusion, TINY)), np.log(np.maximum(prior, TINY))
-    )
-    post, ll = normalise_log(gold_log_likelihood(log_joint, g))
+    post, ll = exact_posteriors(answers, confusion, prior, g)
     return AggregationResult(
         method="onecoin",
         labels=argmax_with_ties(post, answers),
