@@ -397,3 +397,18 @@ class LedgerCheckpoint(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     key_id: Mapped[str] = mapped_column(String(32))
     signature: Mapped[str] = mapped_column(String(128))
+
+
+# --- quality: gold questions, pauses, training and qualification ---
+
+
+# --- quality: inspection, corrections, lots ---
+
+
+# --- quality: metrics and report ---
+
+
+# --- pay: payouts, rejection policy, private bank details ---
+
+
+# --- accountability: scorecards, talent pool ---
