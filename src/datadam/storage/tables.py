@@ -405,6 +405,219 @@ class LedgerCheckpoint(Base):
 # --- quality: inspection, corrections, lots ---
 
 
+class InspectionSettings(Base):
+    """A project's inspection workflow settings and its ISO 2859-1 switching state.
+
+    `rework_to`: rejected work returns to its own worker ('same') or to another ('other').
+    `rejected_lot_action`: a rejected lot goes to full inspection ('full') or back for rework
+    ('rework'). `lot_size`: form a lot automatically every N pooled annotations (None: only
+    when a manager closes one). `switching` is `quality.switching.SwitchingState` as a dict.
+    """
+
+    __tablename__ = "inspection_settings"
+    __table_args__ = (
+        CheckConstraint("rework_to IN ('same', 'other')", name="ck_inspection_settings_rework"),
+        CheckConstraint(
+            "rejected_lot_action IN ('full', 'rework')", name="ck_inspection_settings_lot_action"
+        ),
+    )
+    project_id: Mapped[int] = mapped_column(ForeignKey("project.id"), primary_key=True)
+    rework_to: Mapped[str] = mapped_column(String(8), default="same")
+    rejected_lot_action: Mapped[str] = mapped_column(String(8), default="full")
+    lot_size: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    switching: Mapped[dict[str, Any]] = mapped_column(JsonColumn, default=dict)
+    production_steady: Mapped[bool] = mapped_column(Boolean, default=True)
+    reduced_approved: Mapped[bool] = mapped_column(Boolean, default=False)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_by: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"), nullable=True)
+
+
+class InspectionStage(Base):
+    """One inspection stage of a project, in order (`position` 1, 2, ...).
+
+    `inspector_side`: who inspects: the vendors' inspectors ('vendor'), the owner institution's
+    ('owner') or either ('any'). `mode` 'all' inspects every piece of work; 'sample' groups work
+    into lots and inspects an ISO 2859-1 sample at `level` and `aql`.
+    """
+
+    __tablename__ = "inspection_stage"
+    __table_args__ = (
+        UniqueConstraint("project_id", "position", name="uq_inspection_stage_position"),
+        CheckConstraint("position >= 1", name="ck_inspection_stage_position"),
+        CheckConstraint(
+            "inspector_side IN ('vendor', 'owner', 'any')", name="ck_inspection_stage_side"
+        ),
+        CheckConstraint("mode IN ('all', 'sample')", name="ck_inspection_stage_mode"),
+    )
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    project_id: Mapped[int] = mapped_column(ForeignKey("project.id"))
+    position: Mapped[int] = mapped_column(Integer)
+    name: Mapped[str] = mapped_column(String(100))
+    inspector_side: Mapped[str] = mapped_column(String(8), default="any")
+    mode: Mapped[str] = mapped_column(String(8), default="all")
+    level: Mapped[str | None] = mapped_column(String(4), nullable=True)
+    aql: Mapped[str | None] = mapped_column(String(8), nullable=True)
+
+
+class RejectionReason(Base):
+    """A reason an inspector may give for rejecting work on a project.
+
+    `bad_faith` marks reasons that say the work was not done honestly (failed attention check,
+    impossibly fast); only those may cost the worker pay, and only when no appeal is upheld.
+    """
+
+    __tablename__ = "rejection_reason"
+    __table_args__ = (UniqueConstraint("project_id", "code", name="uq_rejection_reason_code"),)
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    project_id: Mapped[int] = mapped_column(ForeignKey("project.id"))
+    code: Mapped[str] = mapped_column(String(40))
+    label: Mapped[str] = mapped_column(String(200))
+    bad_faith: Mapped[bool] = mapped_column(Boolean, default=False)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+
+class InspectionVerdict(Base):
+    """An inspector's judgement of one version of one annotation at one stage (append-only
+    except for the appeal columns). `version` is the annotation version that was judged."""
+
+    __tablename__ = "inspection_verdict"
+    __table_args__ = (
+        CheckConstraint(
+            "outcome IN ('accept', 'reject', 'correct')", name="ck_inspection_verdict_outcome"
+        ),
+        CheckConstraint(
+            "appeal_status IN ('none', 'open', 'upheld', 'denied')",
+            name="ck_inspection_verdict_appeal",
+        ),
+        CheckConstraint("stage >= 1", name="ck_inspection_verdict_stage"),
+        Index("ix_inspection_verdict_project_at", "project_id", "at"),
+        Index("ix_inspection_verdict_annotation", "annotation_id"),
+        Index("ix_inspection_verdict_worker", "worker_id", "project_id"),
+        Index("ix_inspection_verdict_inspector", "inspector_id", "project_id"),
+    )
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    project_id: Mapped[int] = mapped_column(ForeignKey("project.id"))
+    annotation_id: Mapped[int] = mapped_column(ForeignKey("annotation.id"))
+    item_id: Mapped[int] = mapped_column(ForeignKey("item.id"))
+    worker_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"))
+    inspector_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"))
+    stage: Mapped[int] = mapped_column(Integer, default=1)
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    outcome: Mapped[str] = mapped_column(String(8))
+    reason_code: Mapped[str | None] = mapped_column(String(40), nullable=True)
+    bad_faith: Mapped[bool] = mapped_column(Boolean, default=False)
+    comment: Mapped[str] = mapped_column(Text, default="")
+    lot_id: Mapped[int | None] = mapped_column(BigId, nullable=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    appeal_status: Mapped[str] = mapped_column(String(8), default="none")
+    appeal_text: Mapped[str | None] = mapped_column(Text, nullable=True)
+    appeal_resolved_by: Mapped[int | None] = mapped_column(
+        ForeignKey("user_account.id"), nullable=True
+    )
+    appeal_resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+
+
+class AnnotationVersion(Base):
+    """Every version of an annotation's result. Version 1 is the worker's original; later ones
+    are inspectors' corrections or reworks. `annotation.result` always holds the latest, so
+    export and metrics read the latest without a join; the history stays here."""
+
+    __tablename__ = "annotation_version"
+    __table_args__ = (
+        UniqueConstraint("annotation_id", "version", name="uq_annotation_version"),
+        CheckConstraint(
+            "source IN ('original', 'correction', 'rework')", name="ck_annotation_version_source"
+        ),
+    )
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    annotation_id: Mapped[int] = mapped_column(ForeignKey("annotation.id"))
+    project_id: Mapped[int] = mapped_column(ForeignKey("project.id"), index=True)
+    version: Mapped[int] = mapped_column(Integer)
+    result: Mapped[dict[str, Any]] = mapped_column(JsonColumn)
+    source: Mapped[str] = mapped_column(String(12))
+    author_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class InspectionState(Base):
+    """Where one annotation stands in the inspection workflow.
+
+    A submitted annotation without a row is waiting at stage 1 (rows are written on the first
+    verdict or lot, so submitting work costs nothing extra). `status`: 'queued' (in inspectors'
+    queues at `stage`), 'pooled' (at a sampling stage, waiting for a lot), 'held' (in an open lot,
+    not sampled), 'rework' (back with `rework_worker_id`), 'done' (passed every stage).
+    """
+
+    __tablename__ = "inspection_state"
+    __table_args__ = (
+        CheckConstraint(
+            "status IN ('queued', 'pooled', 'held', 'rework', 'done')",
+            name="ck_inspection_state_status",
+        ),
+        Index("ix_inspection_state_queue", "project_id", "status", "stage"),
+        Index("ix_inspection_state_rework", "rework_worker_id", "status"),
+    )
+    annotation_id: Mapped[int] = mapped_column(ForeignKey("annotation.id"), primary_key=True)
+    project_id: Mapped[int] = mapped_column(ForeignKey("project.id"))
+    stage: Mapped[int] = mapped_column(Integer, default=1)
+    status: Mapped[str] = mapped_column(String(8), default="queued")
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    lot_id: Mapped[int | None] = mapped_column(BigId, nullable=True)
+    rework_worker_id: Mapped[int | None] = mapped_column(
+        ForeignKey("user_account.id"), nullable=True
+    )
+    verdict_id: Mapped[int | None] = mapped_column(BigId, nullable=True)
+    returned_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class InspectionLot(Base):
+    """A lot: a batch of submitted work at a sampling stage, with its ISO 2859-1 plan, the seed
+    its sample was drawn with, and its outcome. `switching_before`/`after` record the project's
+    switching state around this lot."""
+
+    __tablename__ = "inspection_lot"
+    __table_args__ = (
+        CheckConstraint(
+            "status IN ('open', 'accepted', 'rejected')", name="ck_inspection_lot_status"
+        ),
+        Index("ix_inspection_lot_project", "project_id", "status"),
+    )
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    project_id: Mapped[int] = mapped_column(ForeignKey("project.id"))
+    stage: Mapped[int] = mapped_column(Integer, default=1)
+    size: Mapped[int] = mapped_column(Integer)
+    level: Mapped[str] = mapped_column(String(4))
+    aql: Mapped[str] = mapped_column(String(8))
+    severity: Mapped[str] = mapped_column(String(12))
+    code_letter: Mapped[str] = mapped_column(String(2))
+    sample_size: Mapped[int] = mapped_column(Integer)
+    accept_number: Mapped[int] = mapped_column(Integer)
+    reject_number: Mapped[int] = mapped_column(Integer)
+    seed: Mapped[int] = mapped_column(BigInteger)
+    status: Mapped[str] = mapped_column(String(8), default="open")
+    nonconforming: Mapped[int] = mapped_column(Integer, default=0)
+    judged: Mapped[int] = mapped_column(Integer, default=0)
+    action: Mapped[str | None] = mapped_column(String(8), nullable=True)
+    switching_before: Mapped[dict[str, Any]] = mapped_column(JsonColumn, default=dict)
+    switching_after: Mapped[dict[str, Any] | None] = mapped_column(JsonColumn, nullable=True)
+    switch_reason: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    created_by: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+
+
+class InspectionLotItem(Base):
+    """One annotation in a lot; `sampled` if it is in the drawn sample."""
+
+    __tablename__ = "inspection_lot_item"
+    lot_id: Mapped[int] = mapped_column(ForeignKey("inspection_lot.id"), primary_key=True)
+    annotation_id: Mapped[int] = mapped_column(ForeignKey("annotation.id"), primary_key=True)
+    item_id: Mapped[int] = mapped_column(ForeignKey("item.id"))
+    sampled: Mapped[bool] = mapped_column(Boolean, default=False)
+    outcome: Mapped[str | None] = mapped_column(String(8), nullable=True)
+
+
 # --- quality: metrics and report ---
 
 
