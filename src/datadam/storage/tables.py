@@ -400,6 +400,149 @@ class LedgerCheckpoint(Base):
 
 
 # --- quality: gold questions, pauses, training and qualification ---
+# Items with known answers (issue 6): gold questions mixed into the queue, training items that
+# show their answer, qualification tests. Such items sit at stage 'gold', outside the queue.
+
+
+class GoldAnswer(Base):
+    """The known answer of a gold, training or qualification item (a result valid for the
+    project's schema), with the explanation shown after a training answer."""
+
+    __tablename__ = "gold_answer"
+    __table_args__ = (
+        CheckConstraint(
+            "purpose IN ('gold', 'training', 'qualification')", name="ck_gold_answer_purpose"
+        ),
+        Index("ix_gold_answer_project_purpose", "project_id", "purpose"),
+    )
+    item_id: Mapped[int] = mapped_column(ForeignKey("item.id"), primary_key=True)
+    project_id: Mapped[int] = mapped_column(ForeignKey("project.id"))
+    answer: Mapped[dict[str, Any]] = mapped_column(JsonColumn)
+    explanation: Mapped[str] = mapped_column(Text, default="")
+    purpose: Mapped[str] = mapped_column(String(16), default="gold")
+    created_by: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class QualitySettings(Base):
+    """A project's gold and qualification settings; a project without a row uses defaults."""
+
+    __tablename__ = "quality_settings"
+    __table_args__ = (
+        CheckConstraint("gold_rate >= 0 AND gold_rate <= 0.5", name="ck_quality_gold_rate"),
+        CheckConstraint(
+            "pause_threshold >= 0 AND pause_threshold <= 1", name="ck_quality_pause_threshold"
+        ),
+        CheckConstraint("min_gold_answers >= 1", name="ck_quality_min_gold"),
+        CheckConstraint("pass_mark >= 0 AND pass_mark <= 1", name="ck_quality_pass_mark"),
+        CheckConstraint("max_attempts >= 1", name="ck_quality_attempts"),
+    )
+    project_id: Mapped[int] = mapped_column(ForeignKey("project.id"), primary_key=True)
+    gold_rate: Mapped[float] = mapped_column(default=0.0)
+    pause_threshold: Mapped[float] = mapped_column(default=0.7)
+    min_gold_answers: Mapped[int] = mapped_column(Integer, default=10)
+    qualification_required: Mapped[bool] = mapped_column(Boolean, default=False)
+    pass_mark: Mapped[float] = mapped_column(default=0.8)
+    max_attempts: Mapped[int] = mapped_column(Integer, default=3)
+    updated_by: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"), nullable=True)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class GoldResult(Base):
+    """A worker's scored answer to a gold question, written when the annotation is stored."""
+
+    __tablename__ = "gold_result"
+    __table_args__ = (Index("ix_gold_result_project_worker", "project_id", "worker_id", "at"),)
+    annotation_id: Mapped[int] = mapped_column(ForeignKey("annotation.id"), primary_key=True)
+    project_id: Mapped[int] = mapped_column(ForeignKey("project.id"))
+    worker_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"))
+    item_id: Mapped[int] = mapped_column(ForeignKey("item.id"))
+    score: Mapped[float] = mapped_column()
+    correct: Mapped[bool] = mapped_column(Boolean)
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class WorkerPause(Base):
+    """A worker paused on a project (low gold accuracy), with their appeal and its outcome.
+
+    `status`: 'paused' -> 'appealed' -> 'reinstated' | 'upheld'; a reinstated worker's gold
+    accuracy counts again from the reinstatement on.
+    """
+
+    __tablename__ = "worker_pause"
+    __table_args__ = (
+        CheckConstraint(
+            "status IN ('paused', 'appealed', 'reinstated', 'upheld')",
+            name="ck_worker_pause_status",
+        ),
+        Index("ix_worker_pause_project_worker", "project_id", "worker_id", "status"),
+    )
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    project_id: Mapped[int] = mapped_column(ForeignKey("project.id"))
+    worker_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"))
+    reason_code: Mapped[str] = mapped_column(String(32), default="gold_accuracy")
+    reason: Mapped[str] = mapped_column(Text)
+    accuracy: Mapped[float | None] = mapped_column(nullable=True)
+    gold_answers: Mapped[int] = mapped_column(Integer, default=0)
+    status: Mapped[str] = mapped_column(String(16), default="paused")
+    appeal_text: Mapped[str | None] = mapped_column(Text, nullable=True)
+    appealed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    resolution: Mapped[str | None] = mapped_column(Text, nullable=True)
+    resolved_by: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"), nullable=True)
+    resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class QualificationAttempt(Base):
+    """One try at a project's qualification test: 'open' until every question is answered."""
+
+    __tablename__ = "qualification_attempt"
+    __table_args__ = (
+        UniqueConstraint("project_id", "worker_id", "attempt_no", name="uq_qualification_attempt"),
+        CheckConstraint(
+            "status IN ('open', 'passed', 'failed')", name="ck_qualification_attempt_status"
+        ),
+    )
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    project_id: Mapped[int] = mapped_column(ForeignKey("project.id"))
+    worker_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"))
+    attempt_no: Mapped[int] = mapped_column(Integer)
+    status: Mapped[str] = mapped_column(String(16), default="open")
+    n_items: Mapped[int] = mapped_column(Integer)
+    n_correct: Mapped[int] = mapped_column(Integer, default=0)
+    score: Mapped[float | None] = mapped_column(nullable=True)
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+
+
+class PracticeAnswer(Base):
+    """A training or qualification question served to a worker, then answered.
+
+    `served_at` is stamped when the question is shown, `answered_at` when the answer arrives
+    (server clock); the time between, capped, is recorded as paid `worked_time`.
+    """
+
+    __tablename__ = "practice_answer"
+    __table_args__ = (
+        CheckConstraint(
+            "purpose IN ('training', 'qualification')", name="ck_practice_answer_purpose"
+        ),
+        UniqueConstraint("attempt_id", "item_id", name="uq_practice_answer_attempt_item"),
+        Index("ix_practice_answer_worker", "project_id", "worker_id", "purpose"),
+    )
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    project_id: Mapped[int] = mapped_column(ForeignKey("project.id"))
+    worker_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"))
+    item_id: Mapped[int] = mapped_column(ForeignKey("item.id"))
+    purpose: Mapped[str] = mapped_column(String(16))
+    attempt_id: Mapped[int | None] = mapped_column(
+        ForeignKey("qualification_attempt.id"), nullable=True
+    )
+    result: Mapped[dict[str, Any] | None] = mapped_column(JsonColumn, nullable=True)
+    score: Mapped[float | None] = mapped_column(nullable=True)
+    correct: Mapped[bool | None] = mapped_column(Boolean, nullable=True)
+    served_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    answered_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
 
 
 # --- quality: inspection, corrections, lots ---
