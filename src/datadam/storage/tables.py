@@ -768,3 +768,43 @@ class InspectionLotItem(Base):
 
 
 # --- accountability: scorecards, talent pool ---
+# Workers opt in to a talent pool per field; organisations send them job offers. Scorecards
+# are computed from the ledger, worked time, verdicts and these rows, so they need no table.
+
+
+class TalentOptIn(Base):
+    """A worker's consent to show their verified (pseudonymous) history to organisations
+    hiring in `field`. Withdrawing deletes the row (audited)."""
+
+    __tablename__ = "talent_opt_in"
+    __table_args__ = (UniqueConstraint("worker_id", "field", name="uq_talent_opt_in"),)
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    worker_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"))
+    field: Mapped[str] = mapped_column(String(64), index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class JobOffer(Base):
+    """An organisation's offer to a pool candidate: sent -> accepted | declined | withdrawn;
+    accepted -> hired. The worker's name and contact reach the organisation only once accepted."""
+
+    __tablename__ = "job_offer"
+    __table_args__ = (
+        CheckConstraint(
+            "status IN ('sent', 'accepted', 'declined', 'withdrawn', 'hired')",
+            name="ck_job_offer_status",
+        ),
+        Index("ix_job_offer_org_created", "organization_id", "created_at"),
+        Index("ix_job_offer_worker_status", "worker_id", "status"),
+    )
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    organization_id: Mapped[int] = mapped_column(ForeignKey("organization.id"))
+    worker_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"))
+    field: Mapped[str] = mapped_column(String(64))
+    title: Mapped[str] = mapped_column(String(200))
+    message: Mapped[str] = mapped_column(Text, default="")
+    status: Mapped[str] = mapped_column(String(16), default="sent")
+    created_by: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    responded_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    hired_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
