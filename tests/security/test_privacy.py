@@ -15,7 +15,7 @@ from sqlalchemy import select
 
 from tests.factories import Person
 from tests.security.policy import route_keys
-from tests.security.support import SecurityWorld, send
+from tests.security.support import SecurityWorld, send, session_headers
 
 _PARAM = re.compile(r"{([a-z_]+)}")
 
@@ -43,7 +43,7 @@ def _urls(app: Any, w: SecurityWorld) -> list[str]:
         if method != "GET" or not path.startswith("/api/"):
             continue
         names = _PARAM.findall(path)
-        for combo in itertools.product(*(ids[n] for n in names)):
+        for combo in itertools.product(*(ids.get(n, list(range(1, 6))) for n in names)):
             url = path
             for name, value in zip(names, combo, strict=True):
                 url = url.replace("{" + name + "}", str(value))
@@ -164,3 +164,54 @@ def test_export_carries_only_unlinkable_pseudonyms(client, sworld) -> None:  # t
             seen.setdefault(project, set()).update(workers)
     # worker2 labelled in both projects, under two different pseudonyms
     assert seen[a.project].isdisjoint(seen[a.project2])
+
+
+_HREF = re.compile(r"""href="(/[^"#]*)""")
+
+
+def _page_urls(app: Any, w: SecurityWorld) -> list[str]:
+    """Every GET page route (not the JSON API, not static files) with every id the world holds."""
+    ids = _ids(w)
+    urls = []
+    for key in route_keys(app):
+        method, _, path = key.partition(" ")
+        if method != "GET" or path.startswith(("/api/", "/static", "/docs", "/openapi", "/redoc")):
+            continue
+        names = _PARAM.findall(path)
+        for combo in itertools.product(*(ids.get(n, list(range(1, 6))) for n in names)):
+            url = path
+            for name, value in zip(names, combo, strict=True):
+                url = url.replace("{" + name + "}", str(value))
+            urls.append(url)
+    return urls
+
+
+def crawl_pages(client: Any, app: Any, w: SecurityWorld, headers: dict[str, str]) -> list[Any]:
+    """Every page reachable from the page routes, following in-site links breadth first."""
+    queue, seen, responses = _page_urls(app, w), set(), []
+    while queue and len(seen) < 400:
+        url = queue.pop(0)
+        if url in seen or url.startswith(("/static", "/logout", "/api/")):
+            continue
+        seen.add(url)
+        response = send(client, "GET", url, headers=headers, follow_redirects=False)
+        responses.append(response)
+        if "text/html" in response.headers.get("content-type", ""):
+            queue.extend(h.replace("&amp;", "&") for h in _HREF.findall(response.text))
+    return responses
+
+
+def test_worker_pages_show_no_one_else(client, app, sworld) -> None:  # type: ignore[no-untyped-def]
+    """C-09 (pages): W1, logged in with a browser session, crawls every page and every link on
+    it; no other person's name, e-mail or user id appears in any page."""
+    me = sworld.person("worker")
+    assert me is not None
+    browser = session_headers(sworld.db, me)
+    others = [p for p in sworld.everyone() if p.user_id != me.user_id]
+    responses = crawl_pages(client, app, sworld, browser)
+    pages = [r for r in responses if r.status_code == 200]
+    assert len(pages) >= 5, "the crawl reached too few pages"
+    names = _display_names(sworld)
+    assert any(names[me.user_id] in r.text for r in pages), "W1's own name is shown somewhere"
+    leaks = _leaks(responses, _markers(others, names))
+    assert not leaks, "worker W1 saw other people's data:\n" + "\n".join(sorted(set(leaks)))
