@@ -29,13 +29,21 @@ from datadam.assignment.queue import (
     Lease,
     _aware,
     _db_time,
+    find_live_lease,
     lease_next_item,
     lock_worker_sql,
     release_lease,
     run,
 )
-from datadam.domain.enums import Stage
+from datadam.domain.enums import ProjectStatus, Stage
 from datadam.errors import Conflict, InputError, NotAllowed, NotFound
+from datadam.gold.injection import (
+    GATE_COLUMNS,
+    GATE_JOIN,
+    check_gate,
+    lease_gold_item,
+    record_gold_result,
+)
 from datadam.stages.transitions import COUNT_LATE_SUBMISSION_SQL, COUNT_SUBMISSION_SQL
 from datadam.storage.db import Database
 from datadam.storage.types import utcnow
@@ -83,8 +91,8 @@ def _load_json(value: Any) -> Any:
 
 _PROJECT = (
     "SELECT p.id, p.owner_org_id, p.overlap, p.lease_seconds, p.status, p.schema_version, "
-    "pa.organization_id FROM project p{lock} "
-    "LEFT JOIN project_access pa ON pa.project_id = p.id WHERE p.id = :p"
+    f"pa.organization_id{GATE_COLUMNS}FROM project p{{lock}} "
+    f"LEFT JOIN project_access pa ON pa.project_id = p.id{GATE_JOIN} WHERE p.id = :p"
 )
 
 
@@ -105,10 +113,13 @@ def _check_work(actor: Actor, project_id: int, rows: list[Any], first: int) -> P
 
 def _project_for_work(
     conn: Connection, actor: Actor, project_id: int, *, lock_worker: bool = False
-) -> ProjectRow:
+) -> tuple[ProjectRow, float]:
+    """The project and its gold rate; refuses a worker paused or not yet qualified on it."""
     lock = lock_worker_sql(conn.dialect.name) if lock_worker else ""
     rows = run(conn, _PROJECT.format(lock=lock), {"p": project_id, "w": actor.user_id}).fetchall()
-    return _check_work(actor, project_id, rows, 0)
+    project = _check_work(actor, project_id, rows, 0)
+    gold_rate = check_gate(conn, project_id=project.id, worker_id=actor.user_id, gate=rows[0][7:11])
+    return project, gold_rate
 
 
 def _task_for(conn: Connection, lease: Lease) -> Task:
@@ -131,8 +142,16 @@ def _task_for(conn: Connection, lease: Lease) -> Task:
 def next_task(db: Database, actor: Actor, project_id: int) -> Task | None:
     """The worker's current task, or a new one, or None when nothing is left for them."""
     with db.write_engine.begin() as conn:
-        project = _project_for_work(conn, actor, project_id, lock_worker=True)
-        lease = lease_next_item(conn, project=project, worker_id=actor.user_id)
+        project, gold_rate = _project_for_work(conn, actor, project_id, lock_worker=True)
+        lease = None
+        if gold_rate > 0 and project.status == ProjectStatus.ACTIVE.value:
+            lease = find_live_lease(conn, project_id=project.id, worker_id=actor.user_id)
+            if lease is None:
+                lease = lease_gold_item(
+                    conn, project=project, worker_id=actor.user_id, rate=gold_rate
+                )
+        if lease is None:
+            lease = lease_next_item(conn, project=project, worker_id=actor.user_id)
         return None if lease is None else _task_for(conn, lease)
 
 
@@ -160,12 +179,13 @@ class _Context:
     status: str
     leased_at: datetime
     payload: dict[str, Any]
+    item_stage: str
 
 
 _CONTEXT = (
     "SELECT a.item_id, a.worker_id, a.status, a.leased_at, i.payload, "
     "p.id, p.owner_org_id, p.overlap, p.lease_seconds, p.status, p.schema_version, "
-    "pa.organization_id FROM assignment a JOIN item i ON i.id = a.item_id "
+    "pa.organization_id, i.stage FROM assignment a JOIN item i ON i.id = a.item_id "
     "JOIN project p ON p.id = a.project_id "
     "LEFT JOIN project_access pa ON pa.project_id = p.id WHERE a.id = :a"
 )
@@ -177,7 +197,15 @@ def _load_context(conn: Connection, actor: Actor, assignment_id: int) -> _Contex
         raise NotFound(f"no assignment {assignment_id}", field="assignment_id")
     item_id, _worker, status, leased_at, payload = rows[0][:5]
     project = _check_work(actor, rows[0][5], rows, 5)
-    return _Context(assignment_id, item_id, project, status, _aware(leased_at), _load_json(payload))
+    return _Context(
+        assignment_id,
+        item_id,
+        project,
+        status,
+        _aware(leased_at),
+        _load_json(payload),
+        rows[0][12],
+    )
 
 
 _EXISTING = (
@@ -307,12 +335,12 @@ def submit_task(
             with db.write_engine.begin() as conn:
                 ctx = _load_context(conn, actor, assignment_id)
                 clean = validate_for_project(db, ctx.project, result, ctx.payload)
-                return _store(conn, ctx, actor.user_id, key, clean)
+                return _stored(db, conn, ctx, actor.user_id, key, clean)
         with db.engine.connect() as conn:
             ctx = _load_context(conn, actor, assignment_id)
         clean = validate_for_project(db, ctx.project, result, ctx.payload)
         with db.write_engine.begin() as conn:
-            return _store(conn, ctx, actor.user_id, key, clean)
+            return _stored(db, conn, ctx, actor.user_id, key, clean)
     except IntegrityError:
         with db.engine.connect() as conn:
             ctx = _load_context(conn, actor, assignment_id)
@@ -320,6 +348,24 @@ def submit_task(
         if previous is None:
             raise Conflict("this item was already submitted", code="already_submitted") from None
         return _replay(previous, validate_for_project(db, ctx.project, result, ctx.payload))
+
+
+def _stored(
+    db: Database, conn: Connection, ctx: _Context, worker_id: int, key: str, clean: Any
+) -> Submission:
+    """`_store`, then, for an answer to a gold question, its score (same transaction)."""
+    done = _store(conn, ctx, worker_id, key, clean)
+    if ctx.item_stage == Stage.GOLD.value and not done.replayed:
+        record_gold_result(
+            conn,
+            project_id=ctx.project.id,
+            worker_id=worker_id,
+            item_id=ctx.item_id,
+            annotation_id=done.annotation_id,
+            result=clean,
+            schema=project_schema(db, ctx.project),
+        )
+    return done
 
 
 # Parsed schemas per engine (so that two databases in one process never share an entry) and
@@ -331,7 +377,14 @@ def validate_for_project(
     db: Database, project: ProjectRow, result: Any, payload: dict[str, Any]
 ) -> Any:
     """Check a result against the project's schema (parsed once per schema version)."""
-    from datadam.schema import parse_schema, validate_result
+    from datadam.schema import validate_result
+
+    return validate_result(project_schema(db, project), result, payload)
+
+
+def project_schema(db: Database, project: ProjectRow) -> Any:
+    """The project's parsed `LabelingSchema`, cached per engine and schema version."""
+    from datadam.schema import parse_schema
 
     cache = _compiled.setdefault(db.engine, {})
     key = (project.id, project.schema_version)
@@ -341,4 +394,4 @@ def validate_for_project(
             raw = run(conn, "SELECT schema FROM project WHERE id = :p", {"p": project.id})
             schema = parse_schema(_load_json(raw.fetchone()[0]))
         cache[key] = schema
-    return validate_result(schema, result, payload)
+    return schema

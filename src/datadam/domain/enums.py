@@ -36,6 +36,9 @@ class Stage(StrEnum):
     INSPECTION = "inspection"
     ACCEPTED = "accepted"
     RELEASED = "released"
+    # Known-answer items (gold questions, training, qualification): outside the labeling queue,
+    # never counted toward overlap or progress, never exported as dataset items.
+    GOLD = "gold"
 
 
 class ProjectStatus(StrEnum):

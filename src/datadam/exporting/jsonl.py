@@ -61,7 +61,7 @@ def iter_export_lines(
         items = conn.execute(
             text(
                 "SELECT id, external_id, stage, payload FROM item "
-                "WHERE project_id = :p AND id > :a ORDER BY id LIMIT :n"
+                "WHERE project_id = :p AND id > :a AND stage <> 'gold' ORDER BY id LIMIT :n"
             ),
             {"p": project_id, "a": after, "n": CHUNK},
         ).all()

@@ -245,9 +245,6 @@ def record_verdict(
         )
     item = session.get(Item, annotation.item_id)
     assert item is not None
-    state = _state_for_update(session, annotation)
-    if state.status != "queued":
-        raise Conflict("this work was judged a moment ago", code="not_waiting")
     reason = None
     if outcome == "reject":
         reason = config.reason_by_code(session, project.id, reason_code)
@@ -257,6 +254,9 @@ def record_verdict(
         clean = _validated(project, corrected, item.payload)
         if clean == annotation.result:
             raise InputError("the correction changes nothing; accept instead", field="result")
+    state = _state_for_update(session, annotation)
+    if state.status != "queued":
+        raise Conflict("this work was judged a moment ago", code="not_waiting")
     judged_version = state.version
     verdict = InspectionVerdict(
         project_id=project.id,

@@ -185,7 +185,8 @@ def labels_over_time(
 
 
 def item_states(session: Session, project: Project) -> ItemStates:
-    """Items per stage, and per labeling state (waiting, in progress, complete).
+    """Items per stage, and per labeling state (waiting, in progress, complete); known-answer
+    (gold) items are not part of the dataset and are left out.
 
     The state follows from the stage and `n_taken` alone, so the index answers it: an item
     is complete once its labeling stage ended (it got `overlap` labels), in progress while
@@ -193,7 +194,7 @@ def item_states(session: Session, project: Project) -> ItemStates:
     """
     rows = session.execute(
         select(Item.stage, Item.n_taken, func.count())
-        .where(Item.project_id == project.id)
+        .where(Item.project_id == project.id, Item.stage != Stage.GOLD.value)
         .group_by(Item.stage, Item.n_taken)
     ).all()
     by_stage: dict[str, int] = {}

@@ -16,7 +16,7 @@ from datadam.access.policies import (
     sees_all_projects,
 )
 from datadam.audit import record_event
-from datadam.domain.enums import OrgKind, ProjectStatus
+from datadam.domain.enums import OrgKind, ProjectStatus, Stage
 from datadam.errors import Conflict, InputError, NotAllowed, NotFound
 from datadam.storage.tables import Annotation, Item, Organization, Project, ProjectAccess
 
@@ -231,7 +231,7 @@ def project_counts(session: Session, project: Project) -> ProjectCounts:
     by_stage = dict(
         session.execute(
             select(Item.stage, func.count())
-            .where(Item.project_id == project.id)
+            .where(Item.project_id == project.id, Item.stage != Stage.GOLD.value)
             .group_by(Item.stage)
         ).all()
     )
@@ -241,7 +241,11 @@ def project_counts(session: Session, project: Project) -> ProjectCounts:
     complete = session.execute(
         select(func.count())
         .select_from(Item)
-        .where(Item.project_id == project.id, Item.n_done >= project.overlap)
+        .where(
+            Item.project_id == project.id,
+            Item.n_done >= project.overlap,
+            Item.stage != Stage.GOLD.value,
+        )
     ).scalar_one()
     return ProjectCounts(
         items=sum(by_stage.values()),

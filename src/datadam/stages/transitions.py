@@ -12,12 +12,13 @@ from datadam.errors import InputError
 from datadam.storage.tables import Item
 
 ALLOWED: dict[Stage, frozenset[Stage]] = {
-    Stage.COLLECTED: frozenset({Stage.REFINED, Stage.LABELING}),
-    Stage.REFINED: frozenset({Stage.LABELING}),
-    Stage.LABELING: frozenset({Stage.INSPECTION}),
+    Stage.COLLECTED: frozenset({Stage.REFINED, Stage.LABELING, Stage.GOLD}),
+    Stage.REFINED: frozenset({Stage.LABELING, Stage.GOLD}),
+    Stage.LABELING: frozenset({Stage.INSPECTION, Stage.GOLD}),
     Stage.INSPECTION: frozenset({Stage.ACCEPTED, Stage.LABELING}),
     Stage.ACCEPTED: frozenset({Stage.RELEASED, Stage.INSPECTION}),
     Stage.RELEASED: frozenset(),
+    Stage.GOLD: frozenset({Stage.LABELING}),
 }
 
 

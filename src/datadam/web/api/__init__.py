@@ -6,7 +6,16 @@ from fastapi import APIRouter
 
 
 def routers() -> list[APIRouter]:
-    from datadam.web.api import assignments, auth, health, media, organizations, pay, projects
+    from datadam.web.api import (
+        assignments,
+        auth,
+        health,
+        inspection,
+        media,
+        organizations,
+        pay,
+        projects,
+    )
 
     return [
         auth.router,
@@ -16,4 +25,5 @@ def routers() -> list[APIRouter]:
         assignments.router,
         media.router,
         pay.router,
+        inspection.router,
     ]

@@ -7,10 +7,13 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Response
 
 from datadam.assignment.service import Task, next_task, skip_task, submit_task
+from datadam.errors import NotAllowed
 from datadam.web.api.wire import PathId, SkipRequest, SubmitRequest, SubmitResponse, TaskPublic
 from datadam.web.deps import CurrentActor, Db
 
 router = APIRouter(tags=["tasks"])
+# A worker paused by gold accuracy or not yet qualified: refused work, not a failed submit.
+GATE_CODES = ("worker_paused", "qualification_required")
 
 
 def _public(task: Task) -> TaskPublic:
@@ -54,14 +57,21 @@ def submit(
     done = submit_task(
         db, actor, assignment_id, result=body.result, client_submission_id=body.client_submission_id
     )
-    upcoming = next_task(db, actor, next_in_project) if next_in_project is not None else None
+    upcoming, checked = None, next_in_project is not None
+    if next_in_project is not None:
+        try:
+            upcoming = next_task(db, actor, next_in_project)
+        except NotAllowed as refused:
+            if refused.code not in GATE_CODES:
+                raise
+            checked = False  # stored; the page asks for the next task and shows why it can't
     return SubmitResponse(
         annotation_id=done.annotation_id,
         assignment_id=done.assignment_id,
         item_id=done.item_id,
         submitted_at=done.submitted_at,
         replayed=done.replayed,
-        next_checked=next_in_project is not None,
+        next_checked=checked,
         next=_public(upcoming) if upcoming is not None else None,
     )
 

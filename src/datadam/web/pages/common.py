@@ -163,6 +163,7 @@ def nav_for(request: Request, actor: Actor | None) -> list[dict[str, str]]:
     links: list[tuple[str, str]] = []
     if Role.WORKER in {g.role for g in actor.grants}:
         links += [("/work", N_("Work")), ("/work/history", N_("My history"))]
+        links.append(("/work/rework", N_("Returned work")))
     if actor.orgs_with_role(Role.ADMIN, Role.MANAGER):
         links.append(("/manage", N_("Manage")))
     if actor.orgs_with_role(Role.ADMIN, Role.MANAGER, Role.INSPECTOR):
@@ -294,6 +295,7 @@ ERROR_MESSAGES = {
     "forbidden": N_("You may not do this."),
     "too_many_attempts": N_("Too many failed logins. Please wait a few minutes and try again."),
     "database_busy": N_("The server is busy. Please try again in a moment."),
+    "own_work": N_("Nobody inspects their own work: this piece is yours, so someone else will."),
 }
 
 

@@ -20,7 +20,7 @@ from datadam.access.actor import Actor
 from datadam.access.policies import ProjectAction
 from datadam.assignment.service import next_task
 from datadam.domain.enums import ProjectStatus
-from datadam.errors import NotFound
+from datadam.errors import NotAllowed, NotFound
 from datadam.i18n.js import script_messages
 from datadam.projects.service import get_project_for, vendor_ids_of, visible_projects_query
 from datadam.storage.tables import Annotation, Assignment, Item, Project
@@ -150,21 +150,40 @@ def work_home(request: Request, actor: PageActor, db: Db) -> Response:
 
 
 @router.get("/work/projects/{project_id}")
-def project_start_page(request: Request, project_id: int, actor: PageActor, db: Db) -> Response:
-    """A project's instructions and its start button (also where a finished page points)."""
+def project_start_page(
+    request: Request, project_id: int, actor: PageActor, db: Db, notice: str = ""
+) -> Response:
+    """A project's instructions and its start button (also where a finished page points),
+    with the worker's standing: a pause notice and appeal form, the qualification test,
+    training and their own gold accuracy."""
+    from datadam.web.pages.quality import NOTICES, worker_quality_context
+
+    _ = gettext(request, actor)
     with db.read() as session:
         view = get_project_for(session, actor, project_id)
         view.require(ProjectAction.WORK)
         project = view.project
         left = _left_for(session, project, actor.user_id)
         info = {"id": project.id, "name": project.name, "instructions": project.instructions}
-    return render(request, "work/start.html", {"project": info, "left": left}, actor=actor)
+        quality = worker_quality_context(session, view, actor)
+    context = {
+        "project": info,
+        "left": left,
+        "quality": quality,
+        "notice": _(NOTICES[notice]) if notice in NOTICES else None,
+    }
+    return render(request, "work/start.html", context, actor=actor)
 
 
 @router.post("/work/projects/{project_id}/start")
 def start_working(request: Request, project_id: int, actor: PageActor, db: Db) -> Response:
     """Take (or resume) an item and open the labeling page for it."""
-    task = next_task(db, actor, project_id)
+    try:
+        task = next_task(db, actor, project_id)
+    except NotAllowed as refused:
+        if refused.code not in ("worker_paused", "qualification_required"):
+            raise
+        return redirect(f"/work/projects/{project_id}")  # the page says why and what to do
     if task is None:
         with db.read() as session:
             project = get_project_for(session, actor, project_id).project

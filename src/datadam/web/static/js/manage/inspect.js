@@ -31,3 +31,24 @@ document.addEventListener("keydown", (event) => {
     window.location.assign(link.href);
   }
 });
+
+// The correction form: the same widgets, editable, starting from the worker's answer. Each
+// change is written to the form's hidden `result` field as JSON.
+const correctView = document.getElementById("correct-view");
+const correctField = document.getElementById("correct-result");
+if (correctView && correctField) {
+  const corrected = { ...(boot.result || {}) };
+  renderControls(correctView, {
+    schema: boot.schema,
+    payload: boot.payload,
+    result: boot.result,
+    readonly: false,
+    itemId: boot.item_id,
+    strings: boot.strings || {},
+    noWidgetText: texts.noWidget,
+    onChange: (name, value) => {
+      corrected[name] = value;
+      correctField.value = JSON.stringify(corrected);
+    },
+  });
+}
