@@ -18,6 +18,7 @@ from datadam.access import people
 from datadam.access.passwords import hash_password
 from datadam.audit import record_event
 from datadam.domain.enums import OrgKind, Role
+from datadam.gold.demo import seed_gold_demo
 from datadam.importing.service import import_file
 from datadam.schema import example_schema, parse_schema
 from datadam.settings import Settings
@@ -118,6 +119,7 @@ def seed_demo(db: Database, settings: Settings) -> list[tuple[str, str]]:
                     continue
             rows = rows()
         _import_rows(db, project_id, rows)
+    seed_gold_demo(db)
     return [(_email(handle), what) for handle, _name, _roles, what in PEOPLE]
 
 

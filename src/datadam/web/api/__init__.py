@@ -15,6 +15,7 @@ def routers() -> list[APIRouter]:
         organizations,
         pay,
         projects,
+        quality,
     )
 
     return [
@@ -25,5 +26,6 @@ def routers() -> list[APIRouter]:
         assignments.router,
         media.router,
         pay.router,
+        quality.router,
         inspection.router,
     ]
