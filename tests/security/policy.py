@@ -153,6 +153,7 @@ class Bindings:
             "png": tiny_png(),
             "annotation": a.annotations[0],
             "worker_pseudonym": a.people["worker"].pseudonym,
+            "worker_id": a.people["worker"].user_id,
             "assignment": a.assignment,
             "assignment2": a.assignment2,
             "schema": CHOICE_SCHEMA,

@@ -4,7 +4,10 @@ For each worker and paying organisation (`rates.Payers`):
 - every annotation submitted in the period earns the piece rate plus the hourly rate times its
   measured time (rounded half up to the minor unit), at the terms in force when it was
   submitted; every `worked_time` row recorded in the period earns the hourly rate times its
-  duration. Each is one `earning` entry whose `work_ref` names the work;
+  duration (rates per kind of work: `task_rates`). Each is one `earning` entry whose
+  `work_ref` names the work;
+- an annotation rejected in bad faith whose appeal was not upheld (`rejections`) earns
+  nothing and its time does not count; a `pay_withheld` row records the verdict and reason;
 - effective hourly pay = earnings ÷ measured hours. The minimum is owed for every measured
   microsecond at the wage in force on its day; where earnings fall short, one `top_up` entry
   (`period:{P}:worker:{w}:org:{o}`) brings them exactly to the minimum, rounded up to the
@@ -39,8 +42,10 @@ from datadam.pay.ledger import (
     worker_account,
 )
 from datadam.pay.rates import MinimumWages, Payers, TermsHistory
+from datadam.pay.rejections import Withholding, withheld_annotations
+from datadam.pay.task_rates import TaskRateHistory, work_amount
 from datadam.pay.worktime import US_PER_HOUR, SubmittedWork, measure
-from datadam.storage.tables import Annotation, Project, User, WorkedTime
+from datadam.storage.tables import Annotation, PayWithheld, Project, User, WorkedTime
 from datadam.storage.types import utcnow
 
 _PERIOD = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
@@ -79,10 +84,18 @@ class PricedWork:
     items: int
     amount: int
     wage_minor: int | None  # the minimum hourly wage in force for it (None: no table entry)
+    task_type: str = "labeling"
+    at: datetime | None = None  # when the work was submitted or recorded
+    withheld: Withholding | None = None  # not paid under the rejected-work policy
 
 
 def submitted_between(
-    session: Session, start: datetime, end: datetime, *, project_id: int | None = None
+    session: Session,
+    start: datetime,
+    end: datetime,
+    *,
+    project_id: int | None = None,
+    worker_id: int | None = None,
 ) -> list[SubmittedWork]:
     query = (
         select(
@@ -101,11 +114,18 @@ def submitted_between(
     )
     if project_id is not None:
         query = query.where(Annotation.project_id == project_id)
+    if worker_id is not None:
+        query = query.where(Annotation.worker_id == worker_id)
     return [SubmittedWork(*row) for row in session.execute(query)]
 
 
 def worked_time_between(
-    session: Session, start: datetime, end: datetime, *, project_id: int | None = None
+    session: Session,
+    start: datetime,
+    end: datetime,
+    *,
+    project_id: int | None = None,
+    worker_id: int | None = None,
 ) -> list[WorkedTime]:
     query = (
         select(WorkedTime)
@@ -114,6 +134,8 @@ def worked_time_between(
     )
     if project_id is not None:
         query = query.where(WorkedTime.project_id == project_id)
+    if worker_id is not None:
+        query = query.where(WorkedTime.worker_id == worker_id)
     return list(session.execute(query).scalars())
 
 
@@ -125,9 +147,11 @@ def price_work(
     project_ids = sorted({w.project_id for w in works} | {x.project_id for x in extras})
     worker_ids = sorted({w.worker_id for w in works} | {x.worker_id for x in extras})
     terms = TermsHistory(session, project_ids)
+    task_rates = TaskRateHistory(session, project_ids)
     wages = MinimumWages(session)
     payers = Payers(session, worker_ids, project_ids)
-    pieces: list[tuple[str, int, int, datetime, int, int]] = [
+    withheld = withheld_annotations(session, [w.annotation_id for w in works])
+    pieces: list[tuple[str, int, int, datetime, int, int, str, Withholding | None]] = [
         (
             f"annotation:{w.annotation_id}",
             w.worker_id,
@@ -135,14 +159,25 @@ def price_work(
             w.submitted_at,
             measured[w.annotation_id],
             1,
+            "labeling",
+            withheld.get(w.annotation_id),
         )
         for w in works
     ]
     pieces += [
-        (f"worked_time:{x.id}", x.worker_id, x.project_id, x.recorded_at, int(x.duration_us), 0)
+        (
+            f"worked_time:{x.id}",
+            x.worker_id,
+            x.project_id,
+            x.recorded_at,
+            int(x.duration_us),
+            0,
+            x.source,
+            None,
+        )
         for x in extras
     ]
-    for ref, worker_id, project_id, at, duration_us, items in pieces:
+    for ref, worker_id, project_id, at, duration_us, items, task_type, held in pieces:
         term = terms.at(project_id, at)
         wage = wages.at(term.country, at.date())
         if wage is not None and wage.currency != term.currency:
@@ -151,9 +186,10 @@ def price_work(
                 f"{term.country} is in {wage.currency}",
                 code="currency_mismatch",
             )
-        amount = hourly_amount(term.hourly_rate_minor, duration_us)
-        if items:
-            amount += term.piece_rate_minor * items
+        rate = task_rates.at(project_id, task_type, at, term)
+        amount = work_amount(rate, duration_us, hourly_amount(rate.hourly_rate_minor, duration_us))
+        if held is not None:
+            amount = 0
         yield PricedWork(
             ref,
             worker_id,
@@ -164,6 +200,9 @@ def price_work(
             items,
             amount,
             None if wage is None else int(wage.hourly_minor),
+            task_type,
+            at,
+            held,
         )
 
 
@@ -237,11 +276,15 @@ def close_period(
     posted = existing_refs(session, "earning", [w.work_ref for w in priced])
     tallies: dict[tuple[int, int], Tally] = {}
     postings: list[Posting] = []
+    withheld: list[PricedWork] = []
     for work in priced:
+        old = posted.get(work.work_ref)
+        if work.withheld is not None and old is None:
+            withheld.append(work)
+            continue
         tally = tallies.setdefault(
             (work.worker_id, work.payer_id), Tally(work.worker_id, work.payer_id, work.currency)
         )
-        old = posted.get(work.work_ref)
         amount = int(old.amount) if old is not None else work.amount
         tally.add(work, amount)
         if old is None and amount > 0:
@@ -269,10 +312,12 @@ def close_period(
                 )
             )
     added = append_postings(session, postings, now=now)
+    _record_withheld(session, period, withheld, [w for w in priced if w.withheld is None], now)
     checkpoint = latest_checkpoint(session, period=period)
     if added or checkpoint is None:
         checkpoint = write_checkpoint(session, key, period=period, actor_id=actor_id, now=now)
     summary = _summary(session, period, tallies, len(added), checkpoint)
+    summary["withheld"] = len(withheld)
     if added:
         record_event(
             session,
@@ -283,6 +328,45 @@ def close_period(
             after={k: v for k, v in summary.items() if k != "workers"},
         )
     return summary
+
+
+def _record_withheld(
+    session: Session,
+    period: str,
+    withheld: list[PricedWork],
+    paid: list[PricedWork],
+    now: datetime,
+) -> None:
+    """Note each withheld item once with its reason; mark earlier notes whose work is now paid
+    (an appeal upheld since)."""
+    refs = [w.work_ref for w in withheld] + [w.work_ref for w in paid]
+    known: dict[str, PayWithheld] = {}
+    for start in range(0, len(refs), 500):
+        rows = session.execute(
+            select(PayWithheld).where(PayWithheld.work_ref.in_(refs[start : start + 500]))
+        ).scalars()
+        known.update({row.work_ref: row for row in rows})
+    for work in withheld:
+        held = work.withheld
+        if work.work_ref in known or held is None:
+            continue
+        session.add(
+            PayWithheld(
+                work_ref=work.work_ref,
+                period=period,
+                worker_id=work.worker_id,
+                project_id=work.project_id,
+                verdict_id=held.verdict_id,
+                reason_code=held.reason_code,
+                duration_us=work.duration_us,
+                withheld_at=now,
+            )
+        )
+    for work in paid:
+        row = known.get(work.work_ref)
+        if row is not None and row.released_at is None:
+            row.released_at = now
+    session.flush()
 
 
 def _top_up_ref(period: str, worker_id: int, organization_id: int) -> str:

@@ -106,3 +106,68 @@ class PaySummary(BaseModel):
     @classmethod
     def of(cls, summary: dict[str, Any]) -> PaySummary:
         return cls.model_validate(summary)
+
+
+class TaskRateSet(_Input):
+    task_type: str = Field(pattern="^(labeling|training|qualification|rework|other)$")
+    piece_rate_minor: int = Field(0, ge=0, le=MAX_MINOR, description="Labeling and rework only.")
+    hourly_rate_minor: int = Field(0, ge=0, le=MAX_MINOR)
+
+
+class TaskRatePublic(BaseModel):
+    task_type: str
+    piece_rate_minor: int
+    hourly_rate_minor: int
+    effective_from: datetime | None
+
+
+class PayoutRequestCreate(_Input):
+    organization_id: int = Field(ge=1, le=2**63 - 1, description="Who owes you the money.")
+    amount_minor: int = Field(gt=0, le=MAX_MINOR)
+    currency: str = Field("KRW", pattern="^[A-Z]{3}$")
+
+
+class PayoutDecision(_Input):
+    note: str = Field("", max_length=200)
+
+
+class PayoutRequestPublic(BaseModel):
+    id: int
+    organization_id: int
+    amount_minor: int
+    currency: str
+    status: str
+    requested_at: datetime
+    decided_at: datetime | None
+    ledger_seq: int | None
+    note: str
+
+
+class BalancePublic(BaseModel):
+    organization_id: int
+    organization_name: str
+    currency: str
+    balance_minor: int
+    requested_minor: int
+    available_minor: int
+
+
+class ProfileUpdate(_Input):
+    legal_name: str | None = Field(None, max_length=120)
+    phone: str | None = Field(None, max_length=40)
+    contact_email: str | None = Field(None, max_length=254)
+    bank_name: str | None = Field(None, max_length=80)
+    bank_account: str | None = Field(None, max_length=64)
+    account_holder: str | None = Field(None, max_length=120)
+
+
+class ProfilePublic(BaseModel):
+    user_id: int
+    pseudonym: str
+    display_name: str
+    legal_name: str
+    phone: str
+    contact_email: str
+    bank_name: str
+    bank_account: str
+    account_holder: str

@@ -77,6 +77,8 @@ def pay_summary(
         submitted_between(session, start, end, project_id=project_id),
         worked_time_between(session, start, end, project_id=project_id),
     ):
+        if work.withheld is not None:
+            continue
         tally = tallies.setdefault(work.worker_id, Tally(work.worker_id, 0, work.currency))
         tally.add(work, work.amount)
     names = _pseudonyms(session, list(tallies))

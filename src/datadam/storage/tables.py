@@ -765,6 +765,89 @@ class InspectionLotItem(Base):
 
 
 # --- pay: payouts, rejection policy, private bank details ---
+# Rates per kind of work, work withheld from pay and why, payout requests, and the worker's
+# private profile (name, contact, bank account) that only they and their vendor's admins see.
+
+
+class PayTaskRate(Base):
+    """A project's rate for one kind of work from `effective_from` on; kinds without a row
+    are paid at the project's terms (`project_pay`)."""
+
+    __tablename__ = "pay_task_rate"
+    __table_args__ = (
+        CheckConstraint("piece_rate_minor >= 0", name="ck_pay_task_rate_piece"),
+        CheckConstraint("hourly_rate_minor >= 0", name="ck_pay_task_rate_hourly"),
+        CheckConstraint(
+            "task_type IN ('labeling', 'training', 'qualification', 'rework', 'other')",
+            name="ck_pay_task_rate_type",
+        ),
+        Index("ix_pay_task_rate_project", "project_id", "task_type", "effective_from"),
+    )
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    project_id: Mapped[int] = mapped_column(ForeignKey("project.id"))
+    task_type: Mapped[str] = mapped_column(String(16))
+    piece_rate_minor: Mapped[int] = mapped_column(BigInteger, default=0)
+    hourly_rate_minor: Mapped[int] = mapped_column(BigInteger, default=0)
+    effective_from: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    set_by: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"), nullable=True)
+
+
+class PayWithheld(Base):
+    """Work a period close did not pay, and why (a bad-faith rejection whose appeal was not
+    upheld). `released_at` is set when a later close pays it after all (appeal upheld)."""
+
+    __tablename__ = "pay_withheld"
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    work_ref: Mapped[str] = mapped_column(String(160), unique=True)
+    period: Mapped[str] = mapped_column(String(7), index=True)
+    worker_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"), index=True)
+    project_id: Mapped[int] = mapped_column(ForeignKey("project.id"))
+    verdict_id: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    reason_code: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    duration_us: Mapped[int] = mapped_column(BigInteger, default=0)
+    withheld_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    released_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+
+
+class PayoutRequest(Base):
+    """A worker asks the organisation that owes them to pay out; a vendor admin approves
+    (one `payout` ledger entry) or declines."""
+
+    __tablename__ = "payout_request"
+    __table_args__ = (
+        CheckConstraint("amount_minor > 0", name="ck_payout_request_amount"),
+        CheckConstraint(
+            "status IN ('requested', 'approved', 'declined')", name="ck_payout_request_status"
+        ),
+        Index("ix_payout_request_org_status", "organization_id", "status"),
+        Index("ix_payout_request_worker", "worker_id", "organization_id"),
+    )
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    worker_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"))
+    organization_id: Mapped[int] = mapped_column(ForeignKey("organization.id"))
+    amount_minor: Mapped[int] = mapped_column(BigInteger)
+    currency: Mapped[str] = mapped_column(String(3))
+    status: Mapped[str] = mapped_column(String(16), default="requested")
+    requested_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    decided_by: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"), nullable=True)
+    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    ledger_seq: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    note: Mapped[str] = mapped_column(String(200), default="")
+
+
+class WorkerProfile(Base):
+    """A worker's personal data. Only the worker and admins of a vendor they work for read it;
+    everyone else knows the worker by pseudonym."""
+
+    __tablename__ = "worker_profile"
+    user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"), primary_key=True)
+    legal_name: Mapped[str] = mapped_column(String(120), default="")
+    phone: Mapped[str] = mapped_column(String(40), default="")
+    contact_email: Mapped[str] = mapped_column(String(254), default="")
+    bank_name: Mapped[str] = mapped_column(String(80), default="")
+    bank_account: Mapped[str] = mapped_column(String(64), default="")
+    account_holder: Mapped[str] = mapped_column(String(120), default="")
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
 # --- accountability: scorecards, talent pool ---

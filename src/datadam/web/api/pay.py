@@ -1,5 +1,6 @@
-"""Pay: heartbeats, project pay terms and bonuses, minimum wages, the platform key,
-the manager's pay summary and the worker's work-history certificate."""
+"""Pay: heartbeats, project pay terms, rates per kind of work and bonuses, minimum wages, the
+platform key, the manager's pay summary, the worker's statements, payout requests, private
+profile and work-history certificate."""
 
 from __future__ import annotations
 
@@ -7,18 +8,35 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Response
 
-from datadam.pay import certificate, rates, summary, worktime
+from datadam.pay import (
+    certificate,
+    payouts,
+    profiles,
+    rates,
+    statements,
+    summary,
+    task_rates,
+    worktime,
+)
 from datadam.pay.keys import ALGORITHM, platform_key_for, public_key_pem
 from datadam.pay.schemas import (
+    BalancePublic,
     BonusCreate,
     CertificateRequest,
     EntryPublic,
     MinimumWagePublic,
     MinimumWageSet,
+    PayoutDecision,
+    PayoutRequestCreate,
+    PayoutRequestPublic,
     PaySummary,
     PlatformKeyPublic,
+    ProfilePublic,
+    ProfileUpdate,
     ProjectPayPublic,
     ProjectPayUpdate,
+    TaskRatePublic,
+    TaskRateSet,
 )
 from datadam.projects.service import get_project_for
 from datadam.storage.tables import MinimumWage
@@ -136,3 +154,134 @@ def issue_certificate(
         return certificate.issue_certificate(
             session, actor, key, include_display_name=body.include_display_name
         )
+
+
+# ---------------------------------------------------------------- rates per kind of work
+
+
+@router.get("/projects/{project_id}/task-rates", response_model=list[TaskRatePublic])
+def list_task_rates(project_id: int, actor: CurrentActor, db: Db) -> list[dict[str, Any]]:
+    """The rate in force for each kind of work (labeling, training, qualification, rework,
+    other); kinds without their own rate show the project's terms."""
+    with db.read() as session:
+        get_project_for(session, actor, project_id)
+        terms = rates.current_terms(session, project_id)
+        return [r.public() for r in task_rates.current_task_rates(session, project_id, terms)]
+
+
+@router.put("/projects/{project_id}/task-rates", response_model=TaskRatePublic)
+def set_task_rate(
+    project_id: int, body: TaskRateSet, actor: CurrentActor, db: Db
+) -> dict[str, Any]:
+    """A rate for one kind of work from now on (project managers)."""
+    with db.write() as session:
+        return task_rates.set_task_rate(session, actor, project_id, **body.model_dump()).public()
+
+
+# ---------------------------------------------------------------- the worker's own pay
+
+
+@router.get("/me/pay/statements/{period}")
+def my_statement(period: str, actor: CurrentActor, db: Db) -> dict[str, Any]:
+    """Your pay for a period (YYYY-MM): every piece of work, by day and project, hours,
+    effective hourly wage against the minimum, top-ups, bonuses and payouts."""
+    with db.read() as session:
+        return statements.build_statement(session, actor, period).public()
+
+
+@router.get("/me/pay/statements/{period}/csv")
+def my_statement_csv(period: str, actor: CurrentActor, db: Db) -> Response:
+    """Your statement as CSV (amounts in minor units)."""
+    with db.read() as session:
+        statement = statements.build_statement(session, actor, period)
+    return _download(statements.statement_csv(statement).encode(), "text/csv", period, "csv")
+
+
+@router.get("/me/pay/statements/{period}/pdf")
+def my_statement_pdf(period: str, actor: CurrentActor, db: Db) -> Response:
+    """Your statement as a printable PDF."""
+    with db.read() as session:
+        statement = statements.build_statement(session, actor, period)
+    return _download(statements.statement_pdf(statement), "application/pdf", period, "pdf")
+
+
+def _download(body: bytes, media_type: str, period: str, ext: str) -> Response:
+    statements.period_bounds(period)  # the name below is built from a checked period only
+    return Response(
+        body,
+        media_type=media_type,
+        headers={
+            "Content-Disposition": f'attachment; filename="pay-statement-{period}.{ext}"',
+            "Cache-Control": "no-store",
+        },
+    )
+
+
+@router.get("/me/pay/balances", response_model=list[BalancePublic])
+def my_balances(actor: CurrentActor, db: Db) -> list[dict[str, Any]]:
+    """What each organisation owes you, and how much of it you may still request."""
+    with db.read() as session:
+        return [
+            vars(b) | {"available_minor": b.available_minor}
+            for b in payouts.balances_of(session, actor.user_id)
+        ]
+
+
+@router.get("/me/payout-requests", response_model=list[PayoutRequestPublic])
+def my_payout_requests(actor: CurrentActor, db: Db) -> list[dict[str, Any]]:
+    with db.read() as session:
+        return [payouts.request_public(r) for r in payouts.list_my_requests(session, actor)]
+
+
+@router.post("/me/payout-requests", response_model=PayoutRequestPublic, status_code=201)
+def request_payout(body: PayoutRequestCreate, actor: CurrentActor, db: Db) -> dict[str, Any]:
+    """Ask an organisation that owes you money to pay out (never more than is available)."""
+    with db.write() as session:
+        return payouts.request_public(payouts.request_payout(session, actor, **body.model_dump()))
+
+
+@router.get("/organizations/{org_id}/payout-requests")
+def organization_payout_requests(org_id: int, actor: CurrentActor, db: Db) -> list[dict[str, Any]]:
+    """The organisation's payout requests with the payout details of its workers (its admins)."""
+    with db.read() as session:
+        return payouts.list_org_requests(session, actor, org_id)
+
+
+@router.post("/payout-requests/{request_id}/approve", response_model=PayoutRequestPublic)
+def approve_payout(request_id: int, actor: CurrentActor, db: Db) -> dict[str, Any]:
+    """Pay the request out: one ledger payout entry (admins of the organisation that owes)."""
+    with db.write() as session:
+        return payouts.request_public(payouts.approve_payout(session, actor, request_id))
+
+
+@router.post("/payout-requests/{request_id}/decline", response_model=PayoutRequestPublic)
+def decline_payout(
+    request_id: int, body: PayoutDecision, actor: CurrentActor, db: Db
+) -> dict[str, Any]:
+    with db.write() as session:
+        row = payouts.decline_payout(session, actor, request_id, note=body.note)
+        return payouts.request_public(row)
+
+
+# ---------------------------------------------------------------- personal data
+
+
+@router.get("/me/profile", response_model=ProfilePublic)
+def my_profile(actor: CurrentActor, db: Db) -> dict[str, Any]:
+    """Your personal data: only you and the admins of organisations you work for see it."""
+    with db.read() as session:
+        return profiles.get_profile(session, actor, actor.user_id).public()
+
+
+@router.put("/me/profile", response_model=ProfilePublic)
+def update_my_profile(body: ProfileUpdate, actor: CurrentActor, db: Db) -> dict[str, Any]:
+    values = {k: v for k, v in body.model_dump().items() if v is not None}
+    with db.write() as session:
+        return profiles.update_own_profile(session, actor, **values).public()
+
+
+@router.get("/workers/{worker_id}/profile", response_model=ProfilePublic)
+def worker_profile(worker_id: int, actor: CurrentActor, db: Db) -> dict[str, Any]:
+    """A worker's personal data, for the worker and their employer's admins; 404 otherwise."""
+    with db.read() as session:
+        return profiles.get_profile(session, actor, worker_id).public()

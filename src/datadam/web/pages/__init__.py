@@ -14,7 +14,7 @@ from starlette.staticfiles import StaticFiles
 from datadam.web.pages.common import STATIC_DIR
 
 # Order matters only for identical paths. Optional modules are skipped until they exist.
-_MODULES = ("common", "work", "quality")
+_MODULES = ("common", "work", "pay", "quality")
 _OPTIONAL_MODULES = ("manage", "inspect")
 
 

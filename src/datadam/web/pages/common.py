@@ -164,10 +164,13 @@ def nav_for(request: Request, actor: Actor | None) -> list[dict[str, str]]:
     if Role.WORKER in {g.role for g in actor.grants}:
         links += [("/work", N_("Work")), ("/work/history", N_("My history"))]
         links.append(("/work/rework", N_("Returned work")))
+        links.append(("/work/pay", N_("My pay")))
     if actor.orgs_with_role(Role.ADMIN, Role.MANAGER):
         links.append(("/manage", N_("Manage")))
     if actor.orgs_with_role(Role.ADMIN, Role.MANAGER, Role.INSPECTOR):
         links.append(("/inspect", N_("Inspect")))
+    if actor.orgs_with_role(Role.ADMIN):
+        links.append(("/payouts", N_("Payouts")))
     here = request.url.path
     return [
         {

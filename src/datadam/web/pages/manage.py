@@ -10,6 +10,7 @@ cannot see, so the page never confirms that someone else's project exists.
 from __future__ import annotations
 
 import json
+from functools import partial
 from typing import Any
 
 from fastapi import Request, Response
@@ -24,6 +25,7 @@ from datadam.access.policies import ProjectAction, can_create_project_in, can_ma
 from datadam.domain.enums import OrgKind, Role
 from datadam.i18n import N_
 from datadam.i18n.js import JS_MESSAGES
+from datadam.pay.summary import pay_summary
 from datadam.projects import progress, service
 from datadam.schema import example_result, example_schema, example_schema_names, parse_schema
 from datadam.storage.tables import Organization, User
@@ -336,6 +338,7 @@ def _project_page(
         owner = session.get(Organization, project.owner_org_id)
         is_admin = can_manage_members(actor, project.owner_org_id)
         members = people.list_members(session, project.owner_org_id) if is_admin else []
+        pay = pay_summary(session, actor, project_id)
     context = {
         "project": project,
         "owner": owner,
@@ -353,8 +356,16 @@ def _project_page(
         "notice": notice,
         "problem": problem,
         "can_export": ProjectAction.EXPORT in view.actions,
+        "pay": pay,
+        "pay_money": partial(_pay_money, currency=pay["currency"]),
     }
     return render(request, "manage/project.html", context, actor=actor, status_code=status_code)
+
+
+def _pay_money(minor: int | None, *, currency: str) -> str:
+    from datadam.web.pages.work import _money
+
+    return "—" if minor is None else _money(minor, currency)
 
 
 @router.get("/manage/projects/{project_id}")

@@ -32,23 +32,29 @@ document.addEventListener("keydown", (event) => {
   }
 });
 
-// The correction form: the same widgets, editable, starting from the worker's answer. Each
+// The correction form: the same widgets, editable, starting from the worker's answer, mounted
+// only when the inspector opens it (so no editing hotkeys are live while just reading). Each
 // change is written to the form's hidden `result` field as JSON.
-const correctView = document.getElementById("correct-view");
+const correctDetails = document.getElementById("correct-details");
 const correctField = document.getElementById("correct-result");
-if (correctView && correctField) {
-  const corrected = { ...(boot.result || {}) };
-  renderControls(correctView, {
-    schema: boot.schema,
-    payload: boot.payload,
-    result: boot.result,
-    readonly: false,
-    itemId: boot.item_id,
-    strings: boot.strings || {},
-    noWidgetText: texts.noWidget,
-    onChange: (name, value) => {
-      corrected[name] = value;
-      correctField.value = JSON.stringify(corrected);
-    },
+if (correctDetails && correctField) {
+  let mounted = false;
+  correctDetails.addEventListener("toggle", () => {
+    if (!correctDetails.open || mounted) return;
+    mounted = true;
+    const corrected = { ...(boot.result || {}) };
+    renderControls(document.getElementById("correct-view"), {
+      schema: boot.schema,
+      payload: boot.payload,
+      result: boot.result,
+      readonly: false,
+      itemId: boot.item_id,
+      strings: boot.strings || {},
+      noWidgetText: texts.noWidget,
+      onChange: (name, value) => {
+        corrected[name] = value;
+        correctField.value = JSON.stringify(corrected);
+      },
+    });
   });
 }
