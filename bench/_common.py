@@ -108,6 +108,28 @@ def emit(figures: dict[str, Any]) -> None:
     print(json.dumps(figures, ensure_ascii=False), flush=True)
 
 
+def pg_backends_cpu_s(url: str) -> float:
+    """CPU seconds used so far by the PostgreSQL server processes serving `url`'s database.
+
+    The import's and export's heavy work for PostgreSQL runs in the server, not in our process,
+    so the benchmarks report both. Backends are found by their process title, which names the
+    database; call it before the measured connections close.
+    """
+    import psutil
+
+    name = make_url(normalise_url(url)).database
+    total = 0.0
+    for proc in psutil.process_iter(["cmdline"]):
+        title = " ".join(proc.info["cmdline"] or [])
+        if title.startswith("postgres:") and f" {name} " in title:
+            try:
+                times = proc.cpu_times()
+            except psutil.Error:
+                continue
+            total += times.user + times.system
+    return total
+
+
 def peak_rss_mb() -> float:
     """This process's peak resident set size (Linux reports ru_maxrss in KiB)."""
     import resource

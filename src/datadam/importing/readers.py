@@ -11,9 +11,8 @@ import codecs
 import csv
 import io
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import Any, BinaryIO, NamedTuple
 
 import ijson
 import orjson
@@ -25,8 +24,10 @@ CSV_FIELD_LIMIT = 131072
 FORMATS = ("jsonl", "json", "csv")
 
 
-@dataclass(frozen=True)
-class Row:
+class Row(NamedTuple):
+    """A named tuple rather than a dataclass: one is built per line, and a tuple is the
+    cheapest object to build (importing a million lines makes a million of them)."""
+
     line: int  # 1-based line (JSONL/CSV) or element number (JSON array)
     payload: dict[str, Any]
 

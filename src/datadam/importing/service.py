@@ -2,17 +2,25 @@
 
 Policy (documented in the README): **validate everything, then insert resumably.**
 1. A first streaming pass checks every row (well-formed, an object, the fields the schema's
-   controls read). Any problem rejects the whole file: the import is recorded as `failed`
-   with its error list and **no item is stored**.
-2. A second pass inserts in batches. Each batch and the import's progress counters commit in
-   one transaction, so after a crash the stored items are exactly the counted prefix. A
-   `running` import whose heartbeat is older than `STALE_AFTER` (60 s; env
-   `DATADAM_IMPORT_STALE_SECONDS`) is shown as `interrupted`; `datadam import --resume ID` (or
-   the same file again) finishes it without duplicates, since items are unique per project by
-   content hash.
+   controls read) and stages it, parsed once, as canonical JSON with its content hash in a
+   temporary table of the import's connection (see `_StageTable`). Any problem rejects the
+   whole file: the import is recorded as `failed` with its error list, the staged rows vanish
+   and **no item is stored**.
+2. A second pass moves the staged rows into `item` in batches of `BATCH` rows. Each batch and
+   the import's progress counters commit in one transaction, so after a crash the stored items
+   are exactly the counted prefix. A `running` import whose heartbeat is older than
+   `STALE_AFTER` (60 s; env `DATADAM_IMPORT_STALE_SECONDS`) is shown as `interrupted`;
+   `datadam import --resume ID` (or the same file again) finishes it without duplicates, since
+   items are unique per project by content hash: it stages the rows after the counted prefix
+   again from the unchanged file (checked by its SHA-256) and moves them the same way.
 3. Each batch advances `rows_done` only from the value this process last saw (a conditional
    UPDATE): should two processes resume one import at once, the slower one's batch rolls back
    and it stops with a Conflict instead of counting rows twice.
+
+Speed (`bench/import_rate.py`): each line is parsed, serialised and hashed once, in pass 1;
+pass 2 is one INSERT … SELECT per batch inside the database. Batches of 20,000 rows measured
+about 30 % less CPU than 5,000 on SQLite (fewer rewrites of the randomly updated unique-hash
+index pages) and are still short write transactions (about 0.3 CPU-seconds each).
 """
 
 from __future__ import annotations
@@ -21,13 +29,14 @@ import hashlib
 import os
 import time
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import timedelta
+from hashlib import sha256
 from pathlib import Path
 from typing import Any
 
 import orjson
-from sqlalchemy import Connection, text
 
 from datadam.audit import record_event
 from datadam.domain.enums import ImportStatus
@@ -39,7 +48,9 @@ from datadam.storage.db import Database
 from datadam.storage.tables import ImportJob, Project
 from datadam.storage.types import utcnow
 
-BATCH = 5000
+BATCH = 20000  # rows per committed batch of pass 2 (one write transaction each)
+STAGE_CHUNK = 5000  # rows per executemany while staging into SQLite
+SQLITE_CACHE_MB = 128  # page cache of the importing SQLite connection
 MAX_ERRORS = 50
 STALE_AFTER = timedelta(seconds=float(os.environ.get("DATADAM_IMPORT_STALE_SECONDS", "60")))
 Progress = Callable[[int, int], None]
@@ -111,29 +122,6 @@ def _check_row(row: Row, needs: dict[str, str], first_csv_row: bool = False) -> 
             )
 
 
-def validate_file(
-    path: Path, file_format: str, needs: dict[str, str]
-) -> tuple[int, list[dict[str, Any]]]:
-    """First pass: count rows and collect problems (stops at the first malformed syntax)."""
-    errors: list[dict[str, Any]] = []
-    count = 0
-    with path.open("rb") as handle:
-        try:
-            for row in read_rows(handle, file_format):
-                count += 1
-                try:
-                    _check_row(row, needs, first_csv_row=count == 1 and file_format == "csv")
-                except InputError as exc:
-                    errors.append(_as_dict(exc))
-                    if len(errors) >= MAX_ERRORS or exc.code == "invalid_header":
-                        break
-        except InputError as exc:
-            errors.append(_as_dict(exc))
-    if count == 0 and not errors:
-        errors.append({"code": "empty_file", "message": "the file holds no items", "field": "file"})
-    return count, errors
-
-
 def _as_dict(exc: InputError) -> dict[str, Any]:
     return {"code": exc.code, "message": exc.message, "field": exc.field}
 
@@ -156,41 +144,44 @@ def import_file(
     with path.open("rb") as handle:
         head = handle.read(4096)
     file_format = detect_format(Path(filename or path.name), head)
-    total, errors = validate_file(path, file_format, needs)
-    with db.write() as session:
-        job = ImportJob(
-            project_id=project_id,
-            filename=(filename or path.name)[:255],
-            source_path=str(path.resolve()),
-            file_format=file_format,
-            file_sha256=file_sha256(path),
-            status=(ImportStatus.FAILED if errors else ImportStatus.RUNNING).value,
-            rows_total=total,
-            errors=errors,
-            created_by=actor_id,
-            heartbeat_at=utcnow(),
-            finished_at=utcnow() if errors else None,
-        )
-        session.add(job)
-        session.flush()
-        record_event(
-            session,
-            actor_id=actor_id,
-            action="import.start",
-            object_type="import",
-            object_id=job.id,
-            project_id=project_id,
-            after={"filename": job.filename, "rows": total, "errors": len(errors)},
-        )
-        job_id = job.id
-    if errors:
-        raise ImportRejected(job_id, errors)
-    return _insert_all(db, job_id, progress=progress, started=started)
+    with _StageTable(db) as stage:
+        total, errors = stage.fill(path, file_format, needs)
+        with db.write() as session:
+            job = ImportJob(
+                project_id=project_id,
+                filename=(filename or path.name)[:255],
+                source_path=str(path.resolve()),
+                file_format=file_format,
+                file_sha256=file_sha256(path),
+                status=(ImportStatus.FAILED if errors else ImportStatus.RUNNING).value,
+                rows_total=total,
+                errors=errors,
+                created_by=actor_id,
+                heartbeat_at=utcnow(),
+                finished_at=utcnow() if errors else None,
+            )
+            session.add(job)
+            session.flush()
+            record_event(
+                session,
+                actor_id=actor_id,
+                action="import.start",
+                object_type="import",
+                object_id=job.id,
+                project_id=project_id,
+                after={"filename": job.filename, "rows": total, "errors": len(errors)},
+            )
+            job_id = job.id
+        if errors:
+            raise ImportRejected(job_id, errors)
+        return _insert_all(db, stage, job_id, progress=progress, started=started)
 
 
 def resume_import(
     db: Database, import_id: int, *, progress: Progress | None = None
 ) -> ImportSummary:
+    """Finish an interrupted import: the rows after the counted prefix are staged again from
+    the (unchanged) file and inserted in batches as in a first run."""
     started = time.perf_counter()
     with db.read() as session:
         job = session.get(ImportJob, import_id)
@@ -206,7 +197,15 @@ def resume_import(
                 f"the file of import {import_id} ({job.filename}) is gone or has changed",
                 field="file",
             )
-    return _insert_all(db, import_id, progress=progress, started=started)
+        file_format, skip, total = job.file_format, job.rows_done, job.rows_total
+    with _StageTable(db) as stage:
+        counted, errors = stage.fill(path, file_format, {}, skip=skip)  # checked when started
+        if errors or counted != total:
+            raise InputError(
+                f"the file of import {import_id} ({job.filename}) no longer reads as it did",
+                field="file",
+            )
+        return _insert_all(db, stage, import_id, progress=progress, started=started)
 
 
 def import_status(job: ImportJob) -> str:
@@ -217,38 +216,230 @@ def import_status(job: ImportJob) -> str:
     return job.status
 
 
-def _batches(rows: Iterator[Row], size: int) -> Iterator[list[Row]]:
-    batch: list[Row] = []
-    for row in rows:
-        batch.append(row)
-        if len(batch) >= size:
-            yield batch
-            batch = []
-    if batch:
-        yield batch
+def _external_id(payload: dict[str, Any]) -> str | None:
+    value = payload.get("external_id", payload.get("id"))
+    return None if value is None else str(value)[:255]
+
+
+class _StageTable:
+    """A temporary table on the import's own connection holding the checked file, one row per
+    line: its number, external id, canonical JSON (sorted keys) and the SHA-256 of that JSON.
+
+    Pass 1 (`fill`) parses each line once and does all the Python work; pass 2 (`move`) copies
+    line ranges into `item` with one INSERT … SELECT per batch, so no line is parsed, hashed or
+    sent twice. The table lives only as long as the connection's use here (and vanishes with a
+    crashed process); a resumed import stages the rest of its file again.
+
+    SQLite: plain executemany into the temp table (no lock on the main database while filling);
+    the connection's page cache is raised to `SQLITE_CACHE_MB` while importing, because the
+    unique (project, content hash) index is updated in random order and misses in a small
+    cache cost more than the inserts themselves. PostgreSQL: one COPY stream into the temp
+    table (not WAL-logged), an index on the line number, then batches with ON CONFLICT DO
+    NOTHING for the duplicates.
+    """
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+        self.pg = db.is_postgres
+
+    def __enter__(self) -> _StageTable:
+        self.pooled = self.db.engine.raw_connection()
+        self.raw: Any = self.pooled.driver_connection
+        if self.pg:
+            self.raw.rollback()
+            self.raw.execute(
+                "CREATE TEMP TABLE IF NOT EXISTS item_stage (ord bigint, external_id text,"
+                " payload text, content_hash text)"
+            )
+            self.raw.execute("TRUNCATE item_stage")
+            self.raw.commit()
+        else:
+            self.cache = self.raw.execute("PRAGMA cache_size").fetchone()[0]
+            self.raw.execute(f"PRAGMA cache_size={-SQLITE_CACHE_MB * 1024}")
+            self.raw.execute("DROP TABLE IF EXISTS temp.item_stage")
+            self.raw.execute(
+                "CREATE TEMP TABLE item_stage (external_id TEXT, payload TEXT, content_hash TEXT)"
+            )
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        try:
+            if self.pg:
+                self.raw.rollback()
+                self.raw.execute("DROP TABLE IF EXISTS item_stage")
+                self.raw.commit()
+            else:
+                if self.raw.in_transaction:
+                    self.raw.execute("ROLLBACK")
+                self.raw.execute("DROP TABLE IF EXISTS temp.item_stage")
+                self.raw.execute(f"PRAGMA cache_size={self.cache}")
+        finally:
+            self.pooled.close()
+
+    def fill(
+        self, path: Path, file_format: str, needs: dict[str, str], *, skip: int = 0
+    ) -> tuple[int, list[dict[str, Any]]]:
+        """Pass 1: count the rows, check each (collecting up to 50 problems; a syntax error
+        stops the reading) and stage the rows after the first `skip` while there is none."""
+        errors: list[dict[str, Any]] = []
+        count = 0
+        csv_header_row = 1 if file_format == "csv" else 0
+        sort_keys = orjson.OPT_SORT_KEYS
+        with path.open("rb") as handle, self._writer() as write:
+            try:
+                for line, payload in read_rows(handle, file_format):
+                    count += 1
+                    if count <= skip:
+                        continue
+                    if needs:
+                        try:
+                            _check_row(Row(line, payload), needs, count == csv_header_row)
+                        except InputError as exc:
+                            errors.append(_as_dict(exc))
+                            if len(errors) >= MAX_ERRORS or exc.code == "invalid_header":
+                                break
+                            continue
+                    if errors:
+                        continue  # still reading for more problems; nothing more is staged
+                    blob = orjson.dumps(payload, option=sort_keys)
+                    write((count, _external_id(payload), blob.decode(), sha256(blob).hexdigest()))
+            except InputError as exc:
+                errors.append(_as_dict(exc))
+        if count == 0 and not errors:
+            errors.append(
+                {"code": "empty_file", "message": "the file holds no items", "field": "file"}
+            )
+        if self.pg and not errors:
+            self.raw.execute("CREATE INDEX ON item_stage (ord)")
+            self.raw.execute("ANALYZE item_stage")
+        if self.pg:
+            self.raw.commit()
+        return count, errors
+
+    @contextmanager
+    def _writer(self) -> Iterator[Callable[[tuple[Any, ...]], None]]:
+        if self.pg:
+            with (
+                self.raw.cursor() as cursor,
+                cursor.copy(
+                    "COPY item_stage (ord, external_id, payload, content_hash) FROM STDIN"
+                ) as copy,
+            ):
+                yield copy.write_row
+            return
+        pending: list[tuple[Any, ...]] = []
+        sql = (
+            "INSERT INTO temp.item_stage (rowid, external_id, payload, content_hash)"
+            " VALUES (?, ?, ?, ?)"
+        )
+
+        def write(record: tuple[Any, ...]) -> None:
+            pending.append(record)
+            if len(pending) >= STAGE_CHUNK:
+                self.raw.executemany(sql, pending)
+                pending.clear()
+
+        self.raw.execute("BEGIN")
+        try:
+            yield write
+            self.raw.executemany(sql, pending)
+            self.raw.execute("COMMIT")
+        finally:
+            if self.raw.in_transaction:
+                self.raw.execute("ROLLBACK")
+
+    def move(
+        self, job_id: int, project_id: int, stage: str, after: int, upto: int
+    ) -> tuple[int, int]:
+        """Pass 2, one batch: insert staged lines (after, upto] in line order, skipping content
+        already in the project, and advance the import's counters from `after` in the same
+        transaction. Returns (inserted, duplicates)."""
+        now = utcnow()
+        if self.pg:
+            cursor = self.raw.cursor()
+            try:
+                cursor.execute(
+                    "INSERT INTO item (project_id, external_id, payload, content_hash, import_id,"
+                    " stage, n_taken, n_done, created_at) SELECT %s, external_id, payload::jsonb,"
+                    " content_hash, %s, %s, 0, 0, %s FROM item_stage"
+                    " WHERE ord > %s AND ord <= %s ORDER BY ord"
+                    " ON CONFLICT (project_id, content_hash) DO NOTHING",
+                    (project_id, job_id, stage, now, after, upto),
+                )
+                inserted = cursor.rowcount
+                moved = self._advance(cursor, job_id, after, upto, inserted, now, "%s")
+                if moved != 1:
+                    raise _busy(job_id)
+                self.raw.commit()
+            except BaseException:
+                self.raw.rollback()
+                raise
+            finally:
+                cursor.close()
+            return inserted, upto - after - inserted
+        stamp = now.replace(tzinfo=None).strftime("%Y-%m-%d %H:%M:%S.%f")
+        self.raw.execute("BEGIN IMMEDIATE")
+        try:
+            before = self.raw.total_changes
+            self.raw.execute(
+                "INSERT INTO item (project_id, external_id, payload, content_hash, import_id,"
+                " stage, n_taken, n_done, created_at) SELECT ?, external_id, payload,"
+                " content_hash, ?, ?, 0, 0, ? FROM temp.item_stage"
+                " WHERE rowid > ? AND rowid <= ? ORDER BY rowid"
+                " ON CONFLICT (project_id, content_hash) DO NOTHING",
+                (project_id, job_id, stage, stamp, after, upto),
+            )
+            inserted = self.raw.total_changes - before
+            moved = self._advance(self.raw, job_id, after, upto, inserted, stamp, "?")
+            if moved != 1:
+                raise _busy(job_id)
+            self.raw.execute("COMMIT")
+        finally:
+            if self.raw.in_transaction:
+                self.raw.execute("ROLLBACK")
+        return inserted, upto - after - inserted
+
+    @staticmethod
+    def _advance(
+        cursor: Any, job_id: int, after: int, upto: int, inserted: int, now: Any, mark: str
+    ) -> int:
+        """Count the batch on the import, only from the value this process last saw."""
+        sql = _ADVANCE_SQL.replace("?", mark)
+        params = (upto, inserted, upto - after - inserted, now, job_id, after)
+        return int(cursor.execute(sql, params).rowcount)
+
+
+_ADVANCE_SQL = (
+    "UPDATE import_job SET rows_done = ?, imported = imported + ?, duplicates = duplicates + ?,"
+    " heartbeat_at = ? WHERE id = ? AND rows_done = ?"
+)
+
+
+def _busy(job_id: int) -> Conflict:
+    return Conflict(f"import {job_id} is being completed by another process", code="import_busy")
 
 
 def _insert_all(
-    db: Database, job_id: int, *, progress: Progress | None, started: float
+    db: Database,
+    stage_table: _StageTable,
+    job_id: int,
+    *,
+    progress: Progress | None,
+    started: float,
 ) -> ImportSummary:
     with db.read() as session:
         job = session.get(ImportJob, job_id)
         assert job is not None
-        path, file_format, skip = Path(job.source_path), job.file_format, job.rows_done
-        project_id, total = job.project_id, job.rows_total
+        done, project_id, total = job.rows_done, job.project_id, job.rows_total
         refine_first = False
     stage = entry_stage(refine_first=refine_first).value
-    done = skip
-    with path.open("rb") as handle:
-        rows = read_rows(handle, file_format)
-        for _ in range(skip):
-            next(rows, None)
-        for batch in _batches(rows, BATCH):
-            _insert_batch(db, job_id, project_id, stage, batch, done_before=done)
-            done += len(batch)
-            crash_point("import.after_batch_commit")
-            if progress:
-                progress(done, total)
+    while done < total:
+        upto = min(done + BATCH, total)
+        stage_table.move(job_id, project_id, stage, done, upto)
+        done = upto
+        crash_point("import.after_batch_commit")
+        if progress:
+            progress(done, total)
     crash_point("import.before_status")
     with db.write() as session:
         job = session.get(ImportJob, job_id)
@@ -272,90 +463,3 @@ def _insert_all(
             job.duplicates,
             round(time.perf_counter() - started, 3),
         )
-
-
-def _external_id(payload: dict[str, Any]) -> str | None:
-    value = payload.get("external_id", payload.get("id"))
-    return None if value is None else str(value)[:255]
-
-
-def _insert_batch(
-    db: Database, job_id: int, project_id: int, stage: str, batch: list[Row], *, done_before: int
-) -> None:
-    now = utcnow()
-    records = []
-    for row in batch:
-        blob = orjson.dumps(row.payload, option=orjson.OPT_SORT_KEYS)
-        records.append(
-            (
-                project_id,
-                _external_id(row.payload),
-                blob.decode(),
-                hashlib.sha256(blob).hexdigest(),
-                job_id,
-                stage,
-            )
-        )
-    with db.write_engine.begin() as conn:
-        inserted = (
-            _copy_batch(conn, records, now) if db.is_postgres else _sqlite_batch(conn, records, now)
-        )
-        moved = conn.execute(
-            text(
-                "UPDATE import_job SET rows_done = rows_done + :n, imported = imported + :ins, "
-                "duplicates = duplicates + :dup, heartbeat_at = :now "
-                "WHERE id = :j AND rows_done = :before"
-            ),
-            {
-                "n": len(batch),
-                "ins": inserted,
-                "dup": len(batch) - inserted,
-                "j": job_id,
-                "before": done_before,
-                "now": now if db.is_postgres else now.replace(tzinfo=None),
-            },
-        ).rowcount
-        if moved != 1:
-            raise Conflict(
-                f"import {job_id} is being completed by another process", code="import_busy"
-            )
-
-
-def _sqlite_batch(conn: Connection, records: list[tuple[Any, ...]], now: Any) -> int:
-    stamp = now.replace(tzinfo=None).strftime("%Y-%m-%d %H:%M:%S.%f")
-    cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
-    before = conn.connection.driver_connection.total_changes  # type: ignore[union-attr]
-    cursor.executemany(
-        "INSERT INTO item (project_id, external_id, payload, content_hash, import_id, stage, "
-        "n_taken, n_done, created_at) VALUES (?, ?, ?, ?, ?, ?, 0, 0, ?) "
-        "ON CONFLICT (project_id, content_hash) DO NOTHING",
-        [(*r, stamp) for r in records],
-    )
-    inserted = conn.connection.driver_connection.total_changes - before  # type: ignore[union-attr]
-    cursor.close()
-    return inserted
-
-
-def _copy_batch(conn: Connection, records: list[tuple[Any, ...]], now: Any) -> int:
-    """PostgreSQL: COPY into a temporary table, then one INSERT … ON CONFLICT DO NOTHING."""
-    raw = conn.connection.driver_connection  # a psycopg Connection
-    with raw.cursor() as cursor:
-        cursor.execute(
-            "CREATE TEMP TABLE IF NOT EXISTS item_import_batch (project_id bigint, "
-            "external_id text, payload text, content_hash text, import_id bigint, stage text, "
-            "ord serial) ON COMMIT DELETE ROWS"
-        )
-        with cursor.copy(
-            "COPY item_import_batch (project_id, external_id, payload, content_hash, import_id,"
-            " stage) FROM STDIN"
-        ) as copy:
-            for record in records:
-                copy.write_row(record)
-        cursor.execute(
-            "INSERT INTO item (project_id, external_id, payload, content_hash, import_id, stage,"
-            " n_taken, n_done, created_at) SELECT project_id, external_id, payload::jsonb,"
-            " content_hash, import_id, stage, 0, 0, %s FROM item_import_batch ORDER BY ord"
-            " ON CONFLICT (project_id, content_hash) DO NOTHING",
-            (now,),
-        )
-        return cursor.rowcount
