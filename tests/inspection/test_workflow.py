@@ -229,3 +229,24 @@ def test_vendor_side_stage_is_invisible_to_a_rival_vendor(world) -> None:  # typ
         _judge(world, rival_inspector, t["project"], t["ids"][0], "accept")
     with world.db.read() as session:
         assert session.execute(select(AnnotationVersion)).first() is None
+
+
+def test_dropping_a_stage_finishes_the_work_waiting_there(world) -> None:  # type: ignore[no-untyped-def]
+    t = labelled_team(world)
+    manager = t["manager"]
+
+    def stages(*rows: dict[str, str]) -> None:
+        with world.db.write() as session:
+            view = view_for(session, world, manager, t["project"])
+            config.set_stages(session, view, world.actor(manager), list(rows))
+
+    stages({"name": "First"}, {"name": "Second", "mode": "sample"})
+    assert _judge(world, t["inspector"], t["project"], t["ids"][0], "accept").status == "pooled"
+    assert _judge(world, t["inspector"], t["project"], t["ids"][1], "accept").status == "pooled"
+    stages({"name": "First"}, {"name": "Second, everything"})
+    with world.db.read() as session:
+        assert session.get(InspectionState, t["ids"][0]).status == "queued"
+    stages({"name": "Only"})
+    with world.db.read() as session:
+        assert session.get(InspectionState, t["ids"][1]).status == "done"
+    assert _queue(world, t["inspector"], t["project"]) == 4

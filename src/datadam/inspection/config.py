@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from datadam.access.actor import Actor
@@ -20,7 +20,12 @@ from datadam.audit import record_event
 from datadam.errors import InputError
 from datadam.projects.service import ProjectView
 from datadam.quality.sampling import normalize_aql, normalize_level
-from datadam.storage.tables import InspectionSettings, InspectionStage, RejectionReason
+from datadam.storage.tables import (
+    InspectionSettings,
+    InspectionStage,
+    InspectionState,
+    RejectionReason,
+)
 from datadam.storage.types import utcnow
 
 SIDES = ("vendor", "owner", "any")
@@ -180,8 +185,9 @@ def _clean_stage(position: int, raw: dict[str, Any]) -> StageConfig:
 def set_stages(
     session: Session, view: ProjectView, actor: Actor, stages: list[dict[str, Any]]
 ) -> list[StageConfig]:
-    """Replace the project's stages (in the given order). Work already past a stage keeps its
-    place; stage numbers are positions, so shrinking the list ends work at the last stage."""
+    """Replace the project's stages (in the given order). Stage numbers are positions: work
+    waiting at a stage that no longer exists has passed every stage (done), and work pooled for
+    a lot at a stage that now inspects everything is queued."""
     view.require(ProjectAction.MANAGE)
     if not isinstance(stages, list) or not 1 <= len(stages) <= MAX_STAGES:
         raise InputError(f"give 1 to {MAX_STAGES} inspection stages", field="stages")
@@ -198,6 +204,26 @@ def set_stages(
     for stage in clean:
         session.add(InspectionStage(project_id=project_id, **asdict(stage)))
     session.flush()
+    waiting = ("queued", "pooled", "held")
+    session.execute(
+        update(InspectionState)
+        .where(
+            InspectionState.project_id == project_id,
+            InspectionState.stage > len(clean),
+            InspectionState.status.in_(waiting),
+        )
+        .values(status="done", lot_id=None, updated_at=utcnow())
+    )
+    everything = [s.position for s in clean if s.mode == "all"]
+    session.execute(
+        update(InspectionState)
+        .where(
+            InspectionState.project_id == project_id,
+            InspectionState.stage.in_(everything or [-1]),
+            InspectionState.status == "pooled",
+        )
+        .values(status="queued", updated_at=utcnow())
+    )
     _event(
         session,
         view,
