@@ -212,3 +212,29 @@ def test_random_labeller_is_paused_sees_why_appeals_and_is_reinstated(
     finally:
         manager.close()
     assert next_task_status(base, "worker1", project) == (200, None)
+
+    # Now on the labeling page itself: one wrong gold answer pauses (threshold 100%), and the
+    # page takes the worker to the project page, which says why.
+    client, csrf = api_session(base, "manager")
+    client.put(
+        f"/api/v1/projects/{project}/quality/settings",
+        headers={"X-CSRF-Token": csrf},
+        json={"min_gold_answers": 1, "pause_threshold": 1.0},
+    ).raise_for_status()
+    client.close()
+    page.goto(f"/work/projects/{project}")
+    with page.expect_navigation():
+        page.click("form[action$='/start'] button")
+    page.wait_for_selector("body[data-ready='1']")
+    for _ in range(40):
+        if page.locator("#pause-notice").count():
+            break
+        current = page.get_attribute("body", "data-assignment-id")
+        page.keyboard.press("3")
+        page.keyboard.press("Control+Enter")
+        page.wait_for_selector(
+            f"body[data-assignment-id]:not([data-assignment-id='{current}']), #pause-notice"
+        )
+    assert page.url.endswith(f"/work/projects/{project}")
+    assert "100%" in page.inner_text("#pause-notice")
+    assert_clean(page, watch)

@@ -406,6 +406,12 @@ async function loadNext() {
       return;
     }
     const error = await errorOf(response);
+    if (error.code === "worker_paused" || error.code === "qualification_required") {
+      // Paused by gold accuracy, or not yet qualified: the project page says why, in the
+      // reader's language, with the appeal form or the test.
+      window.location.assign(`/work/projects/${encodeURIComponent(boot.project_id)}`);
+      return;
+    }
     setSaveState("error");
     showMessage(error.message || String(response.status), "error");
     return;
