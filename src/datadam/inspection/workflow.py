@@ -24,6 +24,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from datadam.access.actor import Actor
@@ -64,6 +65,8 @@ class VerdictOutcome:
 
 
 def _state_for_update(session: Session, annotation: Annotation) -> InspectionState:
+    """The annotation's workflow row, locked; created (waiting at stage 1) on first use. Two
+    inspectors judging the same fresh work at once: the second gets a Conflict, not a 500."""
     state = session.get(InspectionState, annotation.id, with_for_update=True)
     if state is None:
         state = InspectionState(
@@ -73,8 +76,11 @@ def _state_for_update(session: Session, annotation: Annotation) -> InspectionSta
             status="queued",
             version=1,
         )
-        session.add(state)
-        session.flush()
+        try:
+            with session.begin_nested():
+                session.add(state)
+        except IntegrityError:
+            raise Conflict("this work was judged a moment ago", code="not_waiting") from None
     return state
 
 
