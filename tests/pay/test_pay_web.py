@@ -174,3 +174,33 @@ def test_pages_show_pay_to_the_worker_and_pseudonyms_to_the_manager(  # type: ig
     csrf = _session(client, admin)
     desk = client.get("/payouts")
     assert PROFILE["bank_account"] in desk.text and PROFILE["legal_name"] in desk.text
+
+
+def test_pay_pages_show_outsiders_no_personal_data(world, db, settings, client) -> None:  # type: ignore[no-untyped-def]
+    inst, vendor, manager, crew, project = _closed_world(world, db, settings)
+    assert (
+        client.put("/api/v1/me/profile", headers=crew[0].headers, json=PROFILE).status_code == 200
+    )
+    client.post(
+        "/api/v1/me/payout-requests",
+        headers=crew[0].headers,
+        json={"organization_id": vendor, "amount_minor": 10},
+    ).raise_for_status()
+    office = world.org(OrgKind.PROGRAM_OFFICE)
+    other_vendor = world.org(OrgKind.VENDOR)
+    outsiders = [
+        manager,
+        world.person((inst, Role.INSPECTOR)),
+        world.person((inst, Role.ADMIN)),
+        world.person((other_vendor, Role.ADMIN)),
+        world.person((office, Role.ADMIN)),
+        crew[1],
+    ]
+    for person in outsiders:
+        _session(client, person)
+        for url in ("/payouts", "/work/pay", "/work/profile", f"/manage/projects/{project}"):
+            text = client.get(url).text
+            for secret in PROFILE.values():
+                assert secret not in text, (person.email, url)
+        listed = client.get(f"/api/v1/organizations/{vendor}/payout-requests")
+        assert listed.status_code == 403 and PROFILE["bank_account"] not in listed.text

@@ -140,3 +140,18 @@ def test_a_worker_cannot_request_for_money_owed_to_someone_else(world, db) -> No
     stranger = world.person((vendor, Role.WORKER))
     with pytest.raises(NotFound), db.write() as session:
         request_payout(session, world.actor(stranger), organization_id=vendor, amount_minor=1)
+
+
+def test_an_admin_who_is_also_the_worker_cannot_approve_their_own_payout(world, db) -> None:  # type: ignore[no-untyped-def]
+    vendor, _manager, worker, _admin = _owed(world, db)
+    with db.write() as session:
+        from datadam.access import people
+
+        people.add_membership(
+            session, user_id=worker.user_id, organization_id=vendor, role=Role.ADMIN
+        )
+    actor = world.actor(worker)
+    with db.write() as session:
+        request_id = request_payout(session, actor, organization_id=vendor, amount_minor=10).id
+    with pytest.raises(NotAllowed), db.write() as session:
+        approve_payout(session, actor, request_id)

@@ -100,3 +100,19 @@ def test_csv_cells_never_start_a_formula(world, db) -> None:  # type: ignore[no-
     with db.read() as session:
         text = statement_csv(build_statement(session, worker, PERIOD, now=AFTER_PERIOD))
     assert "\n2026-10-05,'=HYPERLINK(1)," in text
+
+
+def test_pdf_embeds_the_korean_font_for_korean_project_names(world, db) -> None:  # type: ignore[no-untyped-def]
+    from datadam.pay.statements import CJK_FONT
+    from datadam.storage.tables import Project
+
+    assert CJK_FONT.exists(), "apt-get install fonts-noto-cjk (.ci/run does this)"
+    worker, project = _team_with_work(world, db)
+    with db.write() as session:
+        session.get(Project, project).name = "감정 분류"
+    with db.read() as session:
+        statement = build_statement(session, worker, PERIOD, now=AFTER_PERIOD)
+    korean = statement_pdf(statement)
+    plain = statement_pdf(statement, font=None)
+    assert korean.startswith(b"%PDF-") and b"NotoSansCJK" in korean
+    assert b"NotoSansCJK" not in plain and b"/BaseFont /Helvetica" in plain
