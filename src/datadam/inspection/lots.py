@@ -37,6 +37,7 @@ from datadam.storage.tables import (
     InspectionLot,
     InspectionLotItem,
     InspectionState,
+    InspectionVerdict,
     Item,
     Project,
 )
@@ -74,7 +75,10 @@ def _pooled_condition(
     )
     clauses = [pooled]
     if stage.position == 1 and stages[0].mode == "sample":
-        clauses.append(~exists().where(InspectionState.annotation_id == Annotation.id))
+        clauses.append(
+            ~exists().where(InspectionState.annotation_id == Annotation.id)
+            & ~exists().where(InspectionVerdict.annotation_id == Annotation.id)
+        )
     not_gold = ~exists().where(Item.id == Annotation.item_id, Item.stage == GOLD_STAGE)
     return (Annotation.project_id == project_id) & or_(*clauses) & not_gold
 

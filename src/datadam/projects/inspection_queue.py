@@ -5,14 +5,17 @@ Rules, in the order they are applied:
 1. The caller needs `inspect` on the project (owner-side admins, managers, inspectors, and
    vendor-side ones on a project granted to their vendor).
 2. Nobody sees their own work (conflict of interest): annotations by the caller are never in
-   their queue, and opening one by id is a 404 like any annotation outside the queue.
+   their queue; the inspection page and the verdict API refuse one's own work by id with a
+   plain 403 `own_work` (see `inspection.workflow.record_verdict`).
 3. Vendor-side inspectors see only work by members of their own vendor organisations; a
    vendor must not judge its competitor's crowd. Owner-side inspectors see everybody's.
 4. Only work waiting at a stage the caller may inspect is in the queue (`awaiting_inspection`):
    each stage names its side (the vendors' inspectors, the owner's, or either), and work moves
-   to stage k+1 only once accepted (or corrected) at stage k. A submitted annotation without an
-   `inspection_state` row waits at stage 1 (queued when that stage inspects everything, pooled
-   for a lot when it samples). Nobody sees work they reworked or corrected themselves either.
+   to stage k+1 only once accepted (or corrected) at stage k. A submitted annotation with
+   neither an `inspection_state` row nor any verdict waits at stage 1 (queued when that stage
+   inspects everything, pooled for a lot when it samples); verdicts recorded without the
+   workflow (e.g. imported history) count as judged. Nobody sees work they reworked or
+   corrected themselves either.
 
 The queue runs item by item (several workers' answers to one item sit next to each other),
 ordered by (item id, annotation id). Moving to the previous or next entry is a keyset lookup
@@ -40,6 +43,7 @@ from datadam.storage.tables import (
     Annotation,
     AnnotationVersion,
     InspectionState,
+    InspectionVerdict,
     Item,
     Membership,
 )
@@ -91,7 +95,10 @@ def awaiting_inspection(stages: list[StageConfig], positions: set[int]) -> Colum
         state.stage.in_(sorted(positions)),
     )
     if 1 in positions and stages[0].mode == "all":
-        fresh = ~exists().where(state.annotation_id == Annotation.id)
+        fresh = and_(
+            ~exists().where(state.annotation_id == Annotation.id),
+            ~exists().where(InspectionVerdict.annotation_id == Annotation.id),
+        )
         return or_(queued, fresh)
     return queued
 
