@@ -91,7 +91,7 @@ def _load_json(value: Any) -> Any:
 
 _PROJECT = (
     "SELECT p.id, p.owner_org_id, p.overlap, p.lease_seconds, p.status, p.schema_version, "
-    f"pa.organization_id{GATE_COLUMNS}FROM project p{{lock}} "
+    f"pa.organization_id{GATE_COLUMNS}FROM project p{{lock}} "  # noqa: S608 - constants only
     f"LEFT JOIN project_access pa ON pa.project_id = p.id{GATE_JOIN} WHERE p.id = :p"
 )
 
