@@ -20,6 +20,7 @@ from datadam.audit import record_event
 from datadam.domain.enums import OrgKind, Role
 from datadam.gold.demo import seed_gold_demo
 from datadam.importing.service import import_file
+from datadam.quality.demo import seed_quality_demo
 from datadam.inspection.demo import seed_inspection_demo
 from datadam.pay.demo_pay import seed_pay_demo
 from datadam.schema import example_schema, parse_schema
@@ -124,6 +125,7 @@ def seed_demo(db: Database, settings: Settings) -> list[tuple[str, str]]:
     seed_pay_demo(db, settings, domain=DEMO_DOMAIN)
     seed_gold_demo(db)
     seed_inspection_demo(db, domain=DEMO_DOMAIN)
+    seed_quality_demo(db, domain=DEMO_DOMAIN)
     return [(_email(handle), what) for handle, _name, _roles, what in PEOPLE]
 
 

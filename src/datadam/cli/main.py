@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from datadam.cli import aggregation, pay, platform, sampling
+from datadam.cli import aggregation, pay, platform, quality_metrics, sampling
 
 app = typer.Typer(
     help="datadam: build AI training data together.",
@@ -17,6 +17,7 @@ platform.register(app)
 aggregation.register(app)
 pay.register(app)
 sampling.register(app)
+quality_metrics.register(app)
 
 if __name__ == "__main__":  # pragma: no cover
     app()

@@ -18,6 +18,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     String,
     Text,
     UniqueConstraint,
@@ -762,6 +763,66 @@ class InspectionLotItem(Base):
 
 
 # --- quality: metrics and report ---
+
+
+class QualityCodes(Base):
+    """Integer-coded categorical answers of a project, in append-only chunks, so live metrics
+    recompute from the new annotations only (a cache: `datadam quality-refresh --full`
+    rebuilds it). `data` holds NumPy arrays (`np.savez`); `last_annotation_id` is the highest
+    annotation id coded up to and including this chunk."""
+
+    __tablename__ = "quality_codes"
+    project_id: Mapped[int] = mapped_column(ForeignKey("project.id"), primary_key=True)
+    chunk: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    last_annotation_id: Mapped[int] = mapped_column(BigInteger, default=0)
+    n_rows: Mapped[int] = mapped_column(Integer, default=0)
+    data: Mapped[bytes] = mapped_column(LargeBinary)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class QualitySnapshot(Base):
+    """Live quality metrics of a project at one moment: the project, each vendor and each
+    worker (by user id; pages show pseudonyms), per day trends. Pages read the latest row."""
+
+    __tablename__ = "quality_snapshot"
+    __table_args__ = (Index("ix_quality_snapshot_project_at", "project_id", "computed_at"),)
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    project_id: Mapped[int] = mapped_column(ForeignKey("project.id"))
+    computed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    n_answers: Mapped[int] = mapped_column(BigInteger, default=0)
+    last_annotation_id: Mapped[int] = mapped_column(BigInteger, default=0)
+    seconds: Mapped[float] = mapped_column(default=0.0)
+    metrics: Mapped[dict[str, Any]] = mapped_column(JsonColumn)
+    # fitted worker confusions, the warm start of the next recompute (never shown)
+    state: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True, deferred=True)
+
+
+class QualityPlan(Base):
+    """What the dataset should look like: target item count, class shares per control and
+    the targets of the quality report (semantic accuracy, validity metric, tolerances)."""
+
+    __tablename__ = "quality_plan"
+    project_id: Mapped[int] = mapped_column(ForeignKey("project.id"), primary_key=True)
+    target_items: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    class_targets: Mapped[dict[str, Any]] = mapped_column(JsonColumn, default=dict)
+    targets: Mapped[dict[str, Any]] = mapped_column(JsonColumn, default=dict)
+    updated_by: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"), nullable=True)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class QualityChecklist(Base):
+    """The auditor's answer to one readiness or usefulness question of a project's report."""
+
+    __tablename__ = "quality_checklist"
+    __table_args__ = (
+        CheckConstraint("answer IN ('yes', 'no', 'na')", name="ck_quality_checklist_answer"),
+    )
+    project_id: Mapped[int] = mapped_column(ForeignKey("project.id"), primary_key=True)
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    answer: Mapped[str] = mapped_column(String(8))
+    note: Mapped[str] = mapped_column(Text, default="")
+    answered_by: Mapped[int] = mapped_column(ForeignKey("user_account.id"))
+    answered_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
 # --- pay: payouts, rejection policy, private bank details ---

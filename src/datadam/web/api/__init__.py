@@ -16,6 +16,7 @@ def routers() -> list[APIRouter]:
         pay,
         projects,
         quality,
+        quality_report,
     )
 
     return [
@@ -27,5 +28,6 @@ def routers() -> list[APIRouter]:
         media.router,
         pay.router,
         quality.router,
+        quality_report.router,
         inspection.router,
     ]

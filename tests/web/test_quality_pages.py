@@ -1,0 +1,122 @@
+"""The quality page and API: the demo project's report renders and validates; a worker sees
+their own gold accuracy and why their work was rejected."""
+
+from __future__ import annotations
+
+import json
+from datetime import timedelta
+from pathlib import Path
+
+import jsonschema
+from sqlalchemy import select
+
+from datadam.access.authn import create_token
+from datadam.demo import DEMO_DOMAIN, seed_demo
+from datadam.domain.enums import OrgKind, Role
+from datadam.quality import metrics
+from datadam.quality.worker import worker_quality
+from datadam.storage.tables import (
+    Annotation,
+    GoldResult,
+    InspectionVerdict,
+    Project,
+    RejectionReason,
+    User,
+)
+from datadam.storage.types import utcnow
+from tests.web.quality_support import answer_items
+
+SCHEMA = json.loads(
+    (Path(__file__).parents[2] / "docs" / "quality-report.schema.json").read_text("utf-8")
+)
+
+
+def _token(db, email: str) -> dict[str, str]:  # type: ignore[no-untyped-def]
+    with db.write() as session:
+        user_id = session.execute(select(User.id).where(User.email == email)).scalar_one()
+        _row, raw = create_token(session, user_id, name="test", expires_in=timedelta(hours=1))
+    return {"Authorization": f"Bearer {raw}"}
+
+
+def test_demo_project_report_renders_and_validates(client, db, settings) -> None:  # type: ignore[no-untyped-def]
+    metrics.clear_cache()
+    seed_demo(db, settings)
+    seed_demo(db, settings)  # idempotent: no second round of labels
+    with db.read() as session:
+        project = session.execute(
+            select(Project).where(Project.name == "감정 분류 (Korean sentiment)")
+        ).scalar_one()
+        labels = session.execute(
+            select(Annotation.id).where(Annotation.project_id == project.id)
+        ).all()
+    assert len(labels) == 18 * 3
+    manager = _token(db, f"manager@{DEMO_DOMAIN}")
+    data = client.get(f"/api/v1/projects/{project.id}/quality/report", headers=manager)
+    assert data.status_code == 200, data.text
+    body = data.json()
+    jsonschema.Draft202012Validator(
+        SCHEMA, format_checker=jsonschema.Draft202012Validator.FORMAT_CHECKER
+    ).validate(body)
+    verdicts = {c["key"]: c["verdict"] for c in body["characteristics"]}
+    assert verdicts["completeness"] == "pass" and verdicts["syntactic_accuracy"] == "pass"
+    assert verdicts["conformance"] == "pass"  # 18 items planned, 18 in the dataset
+    page = client.get(f"/quality/projects/{project.id}", headers=manager)
+    assert page.status_code == 200
+    assert 'id="characteristics"' in page.text and 'data-verdict="pass"' in page.text
+    assert 'id="quality-workers"' in page.text and "w_" in page.text
+    live = client.get(f"/api/v1/projects/{project.id}/quality/metrics", headers=manager).json()
+    assert live["project"]["annotations"] == 54
+    assert all(w["worker"].startswith("w_") and "worker_id" not in w for w in live["workers"])
+    errors = client.get(f"/api/v1/projects/{project.id}/quality/errors.csv", headers=manager)
+    assert errors.status_code == 200
+    assert errors.text.splitlines() == ["kind,item_id,annotation_id,worker,field,message"]
+
+
+def test_worker_sees_own_gold_accuracy_and_rejection_reasons(world, db) -> None:  # type: ignore[no-untyped-def]
+    inst = world.org(OrgKind.INSTITUTION)
+    vendor = world.org(OrgKind.VENDOR)
+    inspector = world.person((inst, Role.INSPECTOR))
+    worker, other = (world.person((vendor, Role.WORKER)) for _ in range(2))
+    project = world.project(inst, vendors=(vendor,))
+    world.texts(project, 3)
+    ids = answer_items(db, project, worker.user_id, ["positive", "negative", "neutral"])
+    answer_items(db, project, other.user_id, ["positive", "positive", "positive"])
+    with db.write() as session:
+        session.add(
+            RejectionReason(project_id=project, code="wrong_label", label="The label is wrong")
+        )
+        for n, (annotation_id, item_id) in enumerate(ids[:2]):
+            session.add(
+                GoldResult(
+                    annotation_id=annotation_id,
+                    project_id=project,
+                    worker_id=worker.user_id,
+                    item_id=item_id,
+                    score=float(n == 0),
+                    correct=n == 0,
+                    at=utcnow(),
+                )
+            )
+        annotation_id, item_id = ids[2]
+        session.add(
+            InspectionVerdict(
+                project_id=project,
+                annotation_id=annotation_id,
+                item_id=item_id,
+                worker_id=worker.user_id,
+                inspector_id=inspector.user_id,
+                outcome="reject",
+                reason_code="wrong_label",
+                comment="this one reads as negative",
+            )
+        )
+    with db.read() as session:
+        mine = worker_quality(session, project, worker.user_id)
+        theirs = worker_quality(session, project, other.user_id)
+    assert mine.gold["trials"] == 2 and mine.gold["successes"] == 1
+    assert 0 < mine.gold["ci_low"] < 0.5 < mine.gold["ci_high"] < 1
+    assert (mine.inspected, mine.accepted) == (1, 0)
+    assert [(r.reason, r.comment, r.outcome) for r in mine.rejections] == [
+        ("The label is wrong", "this one reads as negative", "reject")
+    ]
+    assert theirs.gold["trials"] == 0 and theirs.rejections == ()
