@@ -16,6 +16,7 @@ from sqlalchemy import select
 
 from datadam.access import people
 from datadam.access.passwords import hash_password
+from datadam.accountability.demo import seed_accountability_demo
 from datadam.audit import record_event
 from datadam.domain.enums import OrgKind, Role
 from datadam.gold.demo import seed_gold_demo
@@ -126,6 +127,7 @@ def seed_demo(db: Database, settings: Settings) -> list[tuple[str, str]]:
     seed_gold_demo(db)
     seed_inspection_demo(db, domain=DEMO_DOMAIN)
     seed_quality_demo(db, domain=DEMO_DOMAIN)
+    seed_accountability_demo(db, settings)
     return [(_email(handle), what) for handle, _name, _roles, what in PEOPLE]
 
 

@@ -92,8 +92,9 @@ def test_every_listed_state_change_is_in_the_trail(world) -> None:  # type: igno
     roles = _events(world, auditor, action="membership.", organization_id=program.inst)
     changed = [e for e in roles if e["actor"] == manager_p]
     assert [e["action"] for e in changed] == ["membership.remove", "membership.add"]
-    assert changed[0]["before"] == {"user_id": program.other.user_id, "role": "inspector"}
-    assert changed[1]["after"] == {"user_id": program.other.user_id, "role": "inspector"}
+    # people appear by pseudonym, never by user id
+    assert changed[0]["before"] == {"user_id": program.other.pseudonym, "role": "inspector"}
+    assert changed[1]["after"] == {"user_id": program.other.pseudonym, "role": "inspector"}
 
     [pool] = _events(world, auditor, action="talent.opt_in")
     assert pool["before"] == {"fields": []} and pool["after"] == {"fields": ["general"]}
@@ -139,6 +140,12 @@ def test_names_and_emails_never_appear(world) -> None:  # type: ignore[no-untype
     for person in (program.manager, program.fast, program.slow):
         assert person.email not in text
     assert program.manager.pseudonym in text
+    users = [r for r in rows if r["object_type"] == "user"]
+    assert users and all(r["object_id"].startswith("w_") for r in users)
+    by_pseudonym = _events(
+        world, program.auditor, object_type="user", object_id=program.fast.pseudonym
+    )
+    assert [e["action"] for e in by_pseudonym] == ["user.create"]
 
 
 def test_exports_csv_and_jsonl(world) -> None:  # type: ignore[no-untyped-def]
@@ -189,3 +196,47 @@ def test_only_oversight_reads_the_trail(world) -> None:  # type: ignore[no-untyp
                 trail.list_events(session, world.actor(person), trail.TrailFilter())
             with pytest.raises(NotAllowed):
                 trail.verify_trail(session, world.actor(person))
+
+
+def test_rejections_and_appeals_are_in_the_trail(world) -> None:  # type: ignore[no-untyped-def]
+    from datadam.domain.enums import OrgKind
+    from datadam.inspection import workflow
+    from tests.inspection.helpers import labelled_team, view_for
+
+    t = labelled_team(world, items=2, workers=2)
+    auditor = world.person((world.org(OrgKind.QUALITY_AGENCY), Role.AUDITOR))
+    work = t["ids"][0]
+    with world.db.write() as session:
+        view = view_for(session, world, t["inspector"], t["project"])
+        verdict = workflow.record_verdict(
+            session,
+            view,
+            world.actor(t["inspector"]),
+            work,
+            outcome="reject",
+            reason_code="wrong_label",
+        ).verdict_id
+    with world.db.write() as session:
+        workflow.appeal_rejection(session, world.actor(t["crew"][0]), verdict, text="It is right")
+    with world.db.write() as session:
+        view = view_for(session, world, t["manager"], t["project"])
+        workflow.resolve_appeal(
+            session, view, world.actor(t["manager"]), verdict, decision="upheld"
+        )
+    [reject] = _events(world, auditor, action="inspection.reject")
+    assert reject["actor"] == t["inspector"].pseudonym and reject["object_id"] == str(work)
+    assert reject["after"]["reason_code"] == "wrong_label" and reject["before"] is not None
+    [appeal] = _events(world, auditor, action="inspection.appeal")
+    assert appeal["actor"] == t["crew"][0].pseudonym
+    assert appeal["before"] == {"appeal_status": "none"}
+    assert appeal["after"]["appeal_status"] == "open"
+    [resolved] = _events(
+        world, auditor, object_type="inspection_verdict", action="inspection.appeal_resolved"
+    )
+    assert resolved["actor"] == t["manager"].pseudonym
+    assert (resolved["before"], resolved["after"]["appeal_status"]) == (
+        {"appeal_status": "open"},
+        "upheld",
+    )
+    with world.db.read() as session:
+        assert trail.verify_trail(session, world.actor(auditor)).ok

@@ -88,7 +88,11 @@ def _query(session: Session, flt: TrailFilter) -> Any:
     if flt.object_type:
         query = query.where(Event.object_type == flt.object_type)
     if flt.object_id:
-        query = query.where(Event.object_id == flt.object_id)
+        object_id = flt.object_id
+        if object_id.startswith("w_"):  # a person, named by pseudonym as the trail shows them
+            found = session.execute(select(User.id).where(User.pseudonym == object_id)).scalar()
+            object_id = str(found) if found is not None else object_id
+        query = query.where(Event.object_id == object_id)
     if flt.project_id is not None:
         query = query.where(Event.project_id == flt.project_id)
     if flt.organization_id is not None:
@@ -101,21 +105,77 @@ def _query(session: Session, flt: TrailFilter) -> Any:
     return query
 
 
-def public_event(event: Event, actor_pseudonym: str | None) -> dict[str, Any]:
+# Keys of `before`/`after` that hold a person's user id; readers see the pseudonym instead.
+PERSON_KEYS = frozenset(
+    {
+        "user_id",
+        "worker_id",
+        "rework_worker_id",
+        "inspector_id",
+        "author_id",
+        "created_by",
+        "appeal_resolved_by",
+    }
+)
+
+
+def _person_ids(event: Event) -> set[int]:
+    found = set()
+    if event.object_type == "user" and event.object_id.isdigit():
+        found.add(int(event.object_id))
+    for side in (event.before, event.after):
+        if isinstance(side, dict):
+            found |= {v for k, v in side.items() if k in PERSON_KEYS and isinstance(v, int)}
+    return found
+
+
+def _pseudonyms(session: Session, ids: set[int]) -> dict[int, str]:
+    if not ids:
+        return {}
+    rows = session.execute(select(User.id, User.pseudonym).where(User.id.in_(sorted(ids))))
+    return {int(i): p for i, p in rows}
+
+
+def _masked(side: dict[str, Any] | None, names: dict[int, str]) -> dict[str, Any] | None:
+    if not isinstance(side, dict):
+        return side
+    return {
+        k: (names.get(v, "?") if k in PERSON_KEYS and isinstance(v, int) else v)
+        for k, v in side.items()
+    }
+
+
+def public_event(
+    event: Event, actor_pseudonym: str | None, names: dict[int, str] | None = None
+) -> dict[str, Any]:
+    """An event as readers see it: people appear by pseudonym, never by user id (the stored
+    event, which the hash covers, keeps the id; `verify` checks the stored form)."""
+    names = names or {}
+    object_id = event.object_id
+    if event.object_type == "user" and object_id.isdigit():
+        object_id = names.get(int(object_id), "?")
     return {
         "id": int(event.id),
         "at": event.at,
         "actor": actor_pseudonym,
         "action": event.action,
         "object_type": event.object_type,
-        "object_id": event.object_id,
+        "object_id": object_id,
         "organization_id": event.organization_id,
         "project_id": event.project_id,
-        "before": event.before,
-        "after": event.after,
+        "before": _masked(event.before, names),
+        "after": _masked(event.after, names),
         "prev_hash": event.prev_hash,
         "hash": event.hash,
     }
+
+
+def _public_rows(session: Session, rows: Any) -> list[dict[str, Any]]:
+    ids: set[int] = set()
+    for event, _pseudonym in rows:
+        ids |= _person_ids(event)
+    names = _pseudonyms(session, ids)
+    return [public_event(event, pseudonym, names) for event, pseudonym in rows]
 
 
 def list_events(
@@ -135,7 +195,7 @@ def list_events(
     rows = session.execute(query).all()
     more = len(rows) > limit
     rows = rows[:limit]
-    events = [public_event(event, pseudonym) for event, pseudonym in rows]
+    events = _public_rows(session, rows)
     return events, (events[-1]["id"] if more and events else None)
 
 
@@ -147,8 +207,7 @@ def iter_events(session: Session, flt: TrailFilter) -> Iterator[dict[str, Any]]:
         rows = session.execute(query).all()
         if not rows:
             return
-        for event, pseudonym in rows:
-            yield public_event(event, pseudonym)
+        yield from _public_rows(session, rows)
         last = int(rows[-1][0].id)
 
 

@@ -7,6 +7,7 @@ from fastapi import APIRouter
 
 def routers() -> list[APIRouter]:
     from datadam.web.api import (
+        accountability,
         assignments,
         auth,
         health,
@@ -27,6 +28,7 @@ def routers() -> list[APIRouter]:
         assignments.router,
         media.router,
         pay.router,
+        accountability.router,
         quality.router,
         quality_report.router,
         inspection.router,

@@ -16,6 +16,7 @@ from datadam.web.pages.common import STATIC_DIR
 # Order matters only for identical paths. Optional modules are skipped until they exist.
 _MODULES = ("common", "work", "pay", "quality")
 _OPTIONAL_MODULES = ("manage", "inspect")
+_MODULES += ("program", "talent")  # oversight pages and the talent pool
 _MODULES += ("quality_report",)  # live quality metrics and the quality report
 
 

@@ -30,7 +30,8 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from datadam import errors
 from datadam.access import login as login_service
 from datadam.access.actor import Actor
-from datadam.domain.enums import Role
+from datadam.access.policies import sees_all_projects
+from datadam.domain.enums import OrgKind, Role
 from datadam.i18n import (
     DEFAULT_LOCALE,
     LOCALE_NAMES,
@@ -169,6 +170,15 @@ def nav_for(request: Request, actor: Actor | None) -> list[dict[str, str]]:
         links.append(("/manage", N_("Manage")))
     if actor.orgs_with_role(Role.ADMIN, Role.MANAGER, Role.INSPECTOR):
         links.append(("/inspect", N_("Inspect")))
+    if sees_all_projects(actor):
+        links.append(("/program", N_("Program")))
+    elif actor.orgs_with_role(Role.ADMIN, Role.MANAGER):
+        links.append(("/program/scorecards", N_("Scorecards")))
+    if Role.WORKER in {g.role for g in actor.grants} or any(
+        g.role in (Role.ADMIN, Role.MANAGER) and g.kind in (OrgKind.INSTITUTION, OrgKind.VENDOR)
+        for g in actor.grants
+    ):
+        links.append(("/talent", N_("Talent pool")))
     if actor.orgs_with_role(Role.ADMIN):
         links.append(("/payouts", N_("Payouts")))
     here = request.url.path
@@ -371,6 +381,8 @@ def home(request: Request, db: Db, settings: AppSettings) -> Response:
     if actor is None:
         return redirect("/login")
     roles = {g.role for g in actor.grants}
+    if sees_all_projects(actor):
+        return redirect("/program")
     if Role.WORKER in roles or not roles:
         return redirect("/work")
     if roles & {Role.ADMIN, Role.MANAGER}:
