@@ -153,3 +153,43 @@ def test_refresh_command_refreshes_projects_with_a_batch_of_new_work(world, data
     assert [(r["project_id"], r["new_annotations"]) for r in first] == [(project, 140)]
     with world.db.read() as session:
         assert metrics.pending_annotations(session, project) == 0
+
+
+def test_coding_reads_choices_and_epochs_and_skips_what_is_not_a_label() -> None:
+    import json
+    from datetime import UTC, datetime
+
+    from datadam.quality.coding import categorical_controls, code_rows, day_text
+    from datadam.schema import example_schema
+
+    schema = {
+        "version": 1,
+        "controls": [
+            {"name": "mood", "type": "choice", "labels": ["a", "b"]},
+            {"name": "note", "type": "text"},
+            {**example_schema("sleep_staging")["controls"][0], "name": "stages"},
+        ],
+    }
+    controls = categorical_controls(schema)
+    assert [(c.index, c.name, c.kind) for c in controls] == [
+        (0, "mood", "choice"),
+        (1, "stages", "epochs"),
+    ]
+    stage_labels = controls[1].labels
+    rows = [
+        (
+            10,
+            7,
+            json.dumps({"mood": "b", "stages": [stage_labels[0], None, stage_labels[1]]}),
+            "2026-11-20 23:59:59.000001",
+        ),
+        (11, 8, {"mood": "zzz", "stages": "not a list"}, datetime(2026, 11, 21, 0, 0, tzinfo=UTC)),
+        (12, 8, "not json", "2026-11-22 01:00:00.000000"),
+    ]
+    codes = code_rows(rows, controls)
+    assert codes["ctl"].tolist() == [0, 1, 1]
+    assert codes["item"].tolist() == [10, 10, 10]
+    assert codes["sub"].tolist() == [0, 0, 2]
+    assert codes["label"].tolist() == [1, 0, 1]
+    assert codes["a_worker"].tolist() == [7, 8, 8]  # every annotation counts as work
+    assert [day_text(d) for d in codes["a_day"]] == ["2026-11-20", "2026-11-21", "2026-11-22"]
