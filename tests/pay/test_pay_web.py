@@ -204,3 +204,25 @@ def test_pay_pages_show_outsiders_no_personal_data(world, db, settings, client) 
                 assert secret not in text, (person.email, url)
         listed = client.get(f"/api/v1/organizations/{vendor}/payout-requests")
         assert listed.status_code == 403 and PROFILE["bank_account"] not in listed.text
+
+
+def test_managers_set_rates_per_kind_of_work_on_the_project_page(world, db, client) -> None:  # type: ignore[no-untyped-def]
+    inst, _vendor, manager, _crew, project = labeling_team(world, workers=1, items=1)
+    csrf = _session(client, manager)
+    form = {
+        "csrf_token": csrf["X-CSRF-Token"],
+        "task_type": "training",
+        "piece_rate_minor": "0",
+        "hourly_rate_minor": "10320",
+    }
+    url = f"/manage/projects/{project}/task-rates"
+    assert client.post(url, data=form, follow_redirects=False).status_code == 303
+    page = client.get(f"/manage/projects/{project}").text
+    assert '<tr data-task-type="training"><td>Training</td><td class="num">—</td>' in page
+    assert "₩10,320" in page
+    rates = client.get(f"/api/v1/projects/{project}/task-rates").json()
+    assert {r["task_type"]: r["hourly_rate_minor"] for r in rates}["training"] == 10_320
+    refused = client.post(url, data={**form, "hourly_rate_minor": "-5"})
+    assert refused.status_code == 422
+    csrf = _session(client, world.person((inst, Role.INSPECTOR)))
+    assert client.post(url, data={**form, "csrf_token": csrf["X-CSRF-Token"]}).status_code == 404

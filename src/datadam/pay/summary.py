@@ -27,6 +27,7 @@ from datadam.pay.period import (
     worked_time_between,
 )
 from datadam.pay.rates import MinimumWages, current_terms
+from datadam.pay.task_rates import current_task_rates
 from datadam.pay.worktime import US_PER_HOUR
 from datadam.projects.service import get_project_for
 from datadam.storage.tables import User
@@ -125,6 +126,7 @@ def pay_summary(
         "suggested_piece_rate_minor": _median_high(needed),
         "piece_rate_for_every_worker_minor": max(needed) if needed else None,
         "workers": workers,
+        "task_rates": [r.public() for r in current_task_rates(session, project_id, terms, now=now)],
     }
 
 

@@ -13,12 +13,14 @@ from typing import Any
 
 from fastapi import Request, Response
 
+from datadam.access.policies import ProjectAction
 from datadam.domain.enums import Role
-from datadam.errors import DatadamError
+from datadam.errors import DatadamError, InputError, NotFound
 from datadam.i18n import N_
-from datadam.pay import payouts, profiles, statements
+from datadam.pay import payouts, profiles, statements, task_rates
 from datadam.pay.certificate import issue_certificate
 from datadam.pay.keys import platform_key_for
+from datadam.projects.service import get_project_for
 from datadam.storage.tables import Organization
 from datadam.web.deps import AppSettings, Db
 from datadam.web.errors import status_for
@@ -264,3 +266,26 @@ async def payout_decline(request: Request, request_id: int, actor: PageActor, db
     with db.write() as session:
         payouts.decline_payout(session, actor, request_id, note=fields.get("note", ""))
     return redirect("/payouts?done=declined")
+
+
+# ---------------------------------------------------------------- the manager's rates per kind
+
+
+@router.post("/manage/projects/{project_id}/task-rates")
+async def task_rate_submit(request: Request, project_id: int, actor: PageActor, db: Db) -> Response:
+    """Set the rate of one kind of work from the manager's project page."""
+    fields = await _fields(request)
+    with db.write() as session:
+        view = get_project_for(session, actor, project_id)
+        if ProjectAction.MANAGE not in view.actions:
+            raise NotFound(f"no project {project_id}", field="project_id")
+        amounts = {}
+        for name in ("piece_rate_minor", "hourly_rate_minor"):
+            text = fields.get(name, "0").strip() or "0"
+            if not text.isdigit() or len(text) > 13:
+                raise InputError("a rate is a whole amount in minor units", field=name)
+            amounts[name] = int(text)
+        task_rates.set_task_rate(
+            session, actor, project_id, task_type=fields.get("task_type", ""), **amounts
+        )
+    return redirect(f"/manage/projects/{project_id}?done=task_rate#pay")
