@@ -128,6 +128,7 @@ def seed_demo(db: Database, settings: Settings) -> list[tuple[str, str]]:
     seed_inspection_demo(db, domain=DEMO_DOMAIN)
     seed_quality_demo(db, domain=DEMO_DOMAIN)
     seed_accountability_demo(db, settings)
+    seed_quality_demo(db, domain=DEMO_DOMAIN)
     return [(_email(handle), what) for handle, _name, _roles, what in PEOPLE]
 
 

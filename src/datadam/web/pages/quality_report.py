@@ -38,6 +38,14 @@ CHARACTERISTIC_NAMES = {
     "readiness": N_("Readiness"),
     "usefulness": N_("Usefulness"),
 }
+TARGET_NAMES = {
+    "completeness": N_("Completeness"),
+    "technical_conformance": N_("Technical conformance"),
+    "syntactic_accuracy": N_("Syntactic accuracy"),
+    "semantic_accuracy": N_("Semantic accuracy"),
+    "diversity_tolerance": N_("Largest allowed difference of a class share"),
+    "validity": N_("Validity (macro F1 of the baseline model)"),
+}
 VERDICT_NAMES = {
     "pass": N_("Pass"),
     "fail": N_("Fail"),
@@ -99,6 +107,7 @@ def _page(
         "trend": _trend(live),
         "report": quality,
         "names": CHARACTERISTIC_NAMES,
+        "target_names": TARGET_NAMES,
         "verdicts": VERDICT_NAMES,
         "answer_names": ANSWER_NAMES,
         "can_manage": ProjectAction.MANAGE in view.actions,
