@@ -131,7 +131,16 @@ def pg_backends_cpu_s(url: str) -> float:
 
 
 def peak_rss_mb() -> float:
-    """This process's peak resident set size (Linux reports ru_maxrss in KiB)."""
+    """This process's peak resident set size, in MB.
+
+    Read from /proc (VmHWM, the high-water mark of this process image) rather than getrusage:
+    Linux carries ru_maxrss across fork and exec, so a benchmark child spawned by a big parent
+    would report the parent's peak instead of its own.
+    """
+    with open("/proc/self/status", encoding="ascii") as status:
+        for line in status:
+            if line.startswith("VmHWM:"):
+                return round(int(line.split()[1]) / 1024, 1)
     import resource
 
     return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)

@@ -114,3 +114,42 @@ def test_empty_file_is_rejected(db, labeling_project, tmp_path: Path) -> None:  
     with pytest.raises(ImportRejected) as rejected:
         import_file(db, project_id=labeling_project, path=path)
     assert rejected.value.errors[0]["code"] == "empty_file"
+
+
+def test_batches_keep_file_order_and_count_duplicates_across_batches(  # type: ignore[no-untyped-def]
+    db, labeling_project, tmp_path: Path, monkeypatch
+) -> None:
+    import datadam.importing.service as service
+
+    monkeypatch.setattr(service, "BATCH", 2)
+    texts = ["a", "b", "a", "c", "", "b", "d", "c"]
+    path = tmp_path / "many.jsonl"
+    path.write_text(
+        "".join(f'{{"text": "{t}"}}\n' if t else "\n" for t in texts),
+        encoding="utf-8",
+    )
+    summary = import_file(db, project_id=labeling_project, path=path)
+    assert (summary.rows, summary.imported, summary.duplicates) == (7, 4, 3)
+    assert [json.loads(p)["text"] for _, p in _items(db, labeling_project)] == list("abcd")
+    with db.read() as session:
+        job = session.get(ImportJob, summary.import_id)
+        assert job is not None and (job.rows_done, job.imported, job.duplicates) == (7, 4, 3)
+
+
+def test_a_rejected_file_leaves_nothing_staged_for_the_next_import(  # type: ignore[no-untyped-def]
+    db, labeling_project, tmp_path: Path, monkeypatch
+) -> None:
+    import datadam.importing.service as service
+
+    monkeypatch.setattr(service, "BATCH", 2)
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text("".join(f'{{"text": "x{i}"}}\n' for i in range(5)) + "[1]\n", encoding="utf-8")
+    with pytest.raises(ImportRejected) as rejected:
+        import_file(db, project_id=labeling_project, path=bad)
+    assert rejected.value.errors[0]["message"].startswith("line 6: ")
+    assert _items(db, labeling_project) == []
+    good = tmp_path / "good.jsonl"
+    good.write_text('{"text": "y0"}\n{"text": "y1"}\n{"text": "y2"}\n', encoding="utf-8")
+    summary = import_file(db, project_id=labeling_project, path=good)
+    assert (summary.imported, summary.duplicates) == (3, 0)
+    assert [json.loads(p)["text"] for _, p in _items(db, labeling_project)] == ["y0", "y1", "y2"]
