@@ -21,9 +21,9 @@ from datadam.audit import record_event
 from datadam.domain.enums import OrgKind, Role
 from datadam.gold.demo import seed_gold_demo
 from datadam.importing.service import import_file
-from datadam.quality.demo import seed_quality_demo
 from datadam.inspection.demo import seed_inspection_demo
 from datadam.pay.demo_pay import seed_pay_demo
+from datadam.quality.demo import seed_quality_demo
 from datadam.schema import example_schema, parse_schema
 from datadam.settings import Settings
 from datadam.storage.db import Database
@@ -126,9 +126,8 @@ def seed_demo(db: Database, settings: Settings) -> list[tuple[str, str]]:
     seed_pay_demo(db, settings, domain=DEMO_DOMAIN)
     seed_gold_demo(db)
     seed_inspection_demo(db, domain=DEMO_DOMAIN)
-    seed_quality_demo(db, domain=DEMO_DOMAIN)
     seed_accountability_demo(db, settings)
-    seed_quality_demo(db, domain=DEMO_DOMAIN)
+    seed_quality_demo(db, domain=DEMO_DOMAIN)  # last: its snapshot sees the others' work
     return [(_email(handle), what) for handle, _name, _roles, what in PEOPLE]
 
 
