@@ -193,3 +193,18 @@ def test_coding_reads_choices_and_epochs_and_skips_what_is_not_a_label() -> None
     assert codes["label"].tolist() == [1, 0, 1]
     assert codes["a_worker"].tolist() == [7, 8, 8]  # every annotation counts as work
     assert [day_text(d) for d in codes["a_day"]] == ["2026-11-20", "2026-11-21", "2026-11-22"]
+
+
+def test_readers_never_write_the_snapshot_they_compute(world) -> None:  # type: ignore[no-untyped-def]
+    project, _vendor, _accuracy, _rate = simulate(world, n_items=60, n_gold=6, n_workers=5)
+    shown = metrics.current_snapshot(world.db, project)
+    assert shown.metrics["project"]["annotations"] == 60 * 3 + 6 * 5
+    with world.db.read() as session:
+        for table in (QualitySnapshot, QualityCodes):
+            assert session.execute(select(func.count()).select_from(table)).scalar() == 0
+    stored = metrics.refresh_metrics(world.db, project)
+    again = metrics.current_snapshot(world.db, project)
+    with world.db.read() as session:
+        latest = metrics.latest_snapshot(session, project)
+    assert latest is not None and again == latest  # the stored one, not a recomputation
+    assert again.n_answers == stored.n_answers

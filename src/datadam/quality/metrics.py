@@ -460,10 +460,16 @@ def build_metrics(
 
 
 def update_codes(
-    session: Session, project_id: int, controls: list[CategoricalControl], *, full: bool = False
+    session: Session,
+    project_id: int,
+    controls: list[CategoricalControl],
+    *,
+    full: bool = False,
+    store: bool = True,
 ) -> tuple[Codes, int, int, dict[str, float]]:
     """Code the annotations not yet coded and append them as a chunk: (all codes, how many
-    annotations were new, the last coded id, timings). `full` drops the chunks first."""
+    annotations were new, the last coded id, timings). `full` drops the chunks first;
+    `store=False` codes the new annotations in memory only (for readers: nothing is written)."""
     timings: dict[str, float] = {}
     started = time.perf_counter()
     key = _db_key(session, project_id)
@@ -478,6 +484,9 @@ def update_codes(
     new, n_new, new_last = _read_new(session, project_id, last, controls)
     timings["read_new"] = round(time.perf_counter() - t, 4)
     t = time.perf_counter()
+    if not store:
+        codes = concat_codes([codes, new]) if n_new and codes["a_worker"].size else codes
+        return (new if n_new and not codes["a_worker"].size else codes), n_new, new_last, timings
     if n_new:
         codes = concat_codes([codes, new]) if codes["a_worker"].size else new
         n_chunks = _store_codes(session, project_id, n_chunks, codes, new, new_last)
@@ -499,6 +508,48 @@ def latest_state(session: Session, project_id: int) -> dict[int, consensus.WarmS
     return _warm_states(blob)
 
 
+def _compute(
+    session: Session, project: Project, *, full: bool, store: bool
+) -> tuple[dict[str, Any], dict[int, consensus.ControlFit], int, int, dict[str, float]]:
+    """(metrics JSON, fits, new annotations, last coded id, timings) of the project now."""
+    controls = categorical_controls(project.schema)
+    codes, n_new, last, timings = update_codes(
+        session, project.id, controls, full=full, store=store
+    )
+    t = time.perf_counter()
+    warm = {} if full else latest_state(session, project.id)
+    fits = fit_controls(codes, controls, gold_labels(session, project.id, controls), warm)
+    timings["fit"] = round(time.perf_counter() - t, 4)
+    t = time.perf_counter()
+    workers = consensus.dense_index(codes["a_worker"])[0].tolist()
+    gold_counts = _gold_counts(session, project.id)
+    inspection_counts = _inspection_counts(session, project.id)
+    everyone = sorted(
+        set(workers) | {g[0] for g in gold_counts} | {v[0] for v in inspection_counts}
+    )
+    vendors = worker_vendors(session, project, everyone)
+    names = dict(
+        session.execute(
+            select(Organization.id, Organization.name).where(
+                Organization.id.in_(set(vendors.values()) or {-1})
+            )
+        ).all()
+    )
+    timings["queries"] = round(time.perf_counter() - t, 4)
+    t = time.perf_counter()
+    data = build_metrics(
+        codes,
+        controls,
+        fits,
+        vendors=vendors,
+        vendor_names=names,
+        gold_counts=gold_counts,
+        inspection_counts=inspection_counts,
+    )
+    timings["summaries"] = round(time.perf_counter() - t, 4)
+    return data, fits, n_new, last, timings
+
+
 def refresh_metrics(db: Database, project_id: int, *, full: bool = False) -> RefreshResult:
     """Code the new annotations, refit, and store a snapshot; `full` rebuilds the codes and
     fits cold (after a schema change or corrections)."""
@@ -507,39 +558,7 @@ def refresh_metrics(db: Database, project_id: int, *, full: bool = False) -> Ref
         project = session.get(Project, project_id)
         if project is None:
             raise NotFound(f"no project {project_id}", field="project_id")
-        controls = categorical_controls(project.schema)
-        codes, n_new, last, timings = update_codes(session, project_id, controls, full=full)
-        t = time.perf_counter()
-        warm = {} if full else latest_state(session, project_id)
-        fits = fit_controls(codes, controls, gold_labels(session, project_id, controls), warm)
-        timings["fit"] = round(time.perf_counter() - t, 4)
-        t = time.perf_counter()
-        workers = consensus.dense_index(codes["a_worker"])[0].tolist()
-        gold_counts = _gold_counts(session, project_id)
-        inspection_counts = _inspection_counts(session, project_id)
-        everyone = sorted(
-            set(workers) | {g[0] for g in gold_counts} | {v[0] for v in inspection_counts}
-        )
-        vendors = worker_vendors(session, project, everyone)
-        names = dict(
-            session.execute(
-                select(Organization.id, Organization.name).where(
-                    Organization.id.in_(set(vendors.values()) or {-1})
-                )
-            ).all()
-        )
-        timings["queries"] = round(time.perf_counter() - t, 4)
-        t = time.perf_counter()
-        data = build_metrics(
-            codes,
-            controls,
-            fits,
-            vendors=vendors,
-            vendor_names=names,
-            gold_counts=gold_counts,
-            inspection_counts=inspection_counts,
-        )
-        timings["summaries"] = round(time.perf_counter() - t, 4)
+        data, fits, n_new, last, timings = _compute(session, project, full=full, store=True)
         t = time.perf_counter()
         snapshot = QualitySnapshot(
             project_id=project_id,
@@ -615,6 +634,28 @@ def pending_annotations(session: Session, project_id: int) -> int:
         ).scalar()
         or 0
     )
+
+
+def current_snapshot(db: Database, project_id: int, *, batch: int = BATCH) -> Snapshot:
+    """What pages and the API show: the latest stored snapshot, or, when there is none or a
+    batch of new work is not in it yet, the metrics computed now without storing anything
+    (reads never write; `refresh_metrics` and `datadam quality-refresh` store snapshots)."""
+    with db.read() as session:
+        stored = latest_snapshot(session, project_id)
+        if stored is not None and pending_annotations(session, project_id) < batch:
+            return stored
+        project = session.get(Project, project_id)
+        if project is None:
+            raise NotFound(f"no project {project_id}", field="project_id")
+        started = time.perf_counter()
+        data, fits, _n, _last, _t = _compute(session, project, full=False, store=False)
+        return Snapshot(
+            project_id,
+            utcnow(),
+            int(sum(f.answers.n_answers for f in fits.values())),
+            round(time.perf_counter() - started, 4),
+            data,
+        )
 
 
 def refresh_if_due(db: Database, project_id: int, *, batch: int = BATCH) -> RefreshResult | None:

@@ -217,8 +217,10 @@ def _consensus(
     """Per categorical control: labels, and per task its item, sub-task and consensus label,
     refitted on every coded answer (warm-started from the latest snapshot)."""
     controls = categorical_controls(project.schema)
-    with db.write() as session:
-        codes, _new, _last, _timings = metrics.update_codes(session, project.id, controls)
+    with db.read() as session:  # a report reads: new answers are coded in memory only
+        codes, _new, _last, _timings = metrics.update_codes(
+            session, project.id, controls, store=False
+        )
         fits = metrics.fit_controls(
             codes,
             controls,

@@ -61,10 +61,7 @@ def public_metrics(secret: str, project_id: int, data: dict[str, Any]) -> dict[s
 
 
 def current_metrics(db: Database, project_id: int, secret: str) -> dict[str, Any]:
-    metrics.refresh_if_due(db, project_id)
-    with db.read() as session:
-        snapshot = metrics.latest_snapshot(session, project_id)
-    assert snapshot is not None
+    snapshot = metrics.current_snapshot(db, project_id)
     return {
         "project_id": project_id,
         "computed_at": snapshot.computed_at.isoformat(),
@@ -75,7 +72,8 @@ def current_metrics(db: Database, project_id: int, secret: str) -> dict[str, Any
 
 @router.get("/projects/{project_id}/quality/metrics")
 def get_metrics(request: Request, project_id: PathId, actor: CurrentActor, db: Db) -> Any:
-    """The latest live metrics; refreshed first when a batch of new work has arrived."""
+    """The latest live metrics (computed on the fly, not stored, while a batch of new work is
+    not in a snapshot yet)."""
     report_view(db, actor, project_id)
     return current_metrics(db, project_id, request.app.state.secret_key)
 
