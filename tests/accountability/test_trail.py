@@ -240,3 +240,27 @@ def test_rejections_and_appeals_are_in_the_trail(world) -> None:  # type: ignore
     )
     with world.db.read() as session:
         assert trail.verify_trail(session, world.actor(auditor)).ok
+
+
+def test_payout_ledger_entries_are_in_the_trail(world) -> None:  # type: ignore[no-untyped-def]
+    """Every ledger entry is covered by an event: earnings and top-ups by the period close
+    (checked above), bonuses by pay.bonus, payouts by payout.approve naming the entry."""
+    from datadam.pay import payouts
+    from datadam.storage.tables import LedgerEntry
+
+    program = build_program(world)
+    admin = world.person((program.vendor_a, Role.ADMIN))
+    with world.db.write() as session:
+        request = payouts.request_payout(
+            session, world.actor(program.fast), organization_id=program.vendor_a, amount_minor=300
+        )
+        request_id = request.id
+    with world.db.write() as session:
+        payouts.approve_payout(session, world.actor(admin), request_id)
+    [asked] = _events(world, program.auditor, action="payout.request")
+    assert asked["actor"] == program.fast.pseudonym and asked["after"]["amount_minor"] == 300
+    [paid] = _events(world, program.auditor, action="payout.approve")
+    assert paid["actor"] == admin.pseudonym and paid["before"] == {"status": "requested"}
+    with world.db.read() as session:
+        entry = session.get(LedgerEntry, paid["after"]["ledger_seq"])
+        assert entry is not None and entry.kind == "payout" and int(entry.amount) == 300
