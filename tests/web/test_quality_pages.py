@@ -69,6 +69,8 @@ def test_demo_project_report_renders_and_validates(client, db, settings) -> None
     assert verdicts["syntactic_accuracy"] == "pass"
     assert verdicts["conformance"] in ("pass", "fail")  # the demo plans 18 items
     assert set(verdicts) >= {"completeness", "validity", "readiness", "usefulness"}
+    manage_page = client.get(f"/manage/projects/{project_id}", headers=manager)
+    assert f'href="/quality/projects/{project_id}"' in manage_page.text
     page = client.get(f"/quality/projects/{project_id}", headers=manager)
     assert page.status_code == 200
     assert 'id="characteristics"' in page.text and 'data-verdict="pass"' in page.text
