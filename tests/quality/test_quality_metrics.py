@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 from datadam.aggregation.agreement import fleiss_kappa, krippendorff_alpha
 from datadam.aggregation.answers import Answers
 from datadam.domain.enums import Role
-from datadam.quality import metrics
+from datadam.quality import metrics, report
 from datadam.quality.consensus import agreement, fit_control
 from datadam.storage.tables import QualityCodes, QualitySnapshot
 
@@ -21,8 +21,10 @@ from datadam.storage.tables import QualityCodes, QualitySnapshot
 @pytest.fixture(autouse=True)
 def _fresh_cache():
     metrics.clear_cache()
+    report.clear_kept_reports()
     yield
     metrics.clear_cache()
+    report.clear_kept_reports()
 
 
 def test_live_metrics_rank_simulated_workers_and_cover_their_accuracy(world) -> None:  # type: ignore[no-untyped-def]

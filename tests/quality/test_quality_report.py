@@ -26,8 +26,10 @@ SECRET = "t" * 48
 @pytest.fixture(autouse=True)
 def _fresh_cache():
     metrics.clear_cache()
+    report.clear_kept_reports()
     yield
     metrics.clear_cache()
+    report.clear_kept_reports()
 
 
 def _validate(data: dict) -> None:
@@ -160,3 +162,20 @@ def test_only_auditors_answer_the_checklist(world) -> None:  # type: ignore[no-u
     data = report.build_report(world.db, project, secret=SECRET)
     assert _by_key(data)["readiness"]["verdict"] == "fail"
     assert _by_key(data)["usefulness"]["verdict"] == "pending"
+
+
+def test_slow_reports_are_kept_until_the_plan_changes(world, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    from datadam.storage.tables import Project
+
+    monkeypatch.setattr(report, "SLOW_SECONDS", 0.0)  # keep every report
+    inst = world.org(OrgKind.INSTITUTION)
+    manager = world.actor(world.person((inst, Role.MANAGER)))
+    project = world.project(inst, schema=CHOICE_SCHEMA)
+    world.texts(project, 3)
+    first = report.build_report(world.db, project, secret=SECRET)
+    assert report.build_report(world.db, project, secret=SECRET) is first
+    with world.db.write() as session:
+        plan.set_plan(session, manager, session.get(Project, project), target_items=3)
+    fresh = report.build_report(world.db, project, secret=SECRET)
+    assert fresh is not first and fresh["plan"]["target_items"] == 3
+    report.forget_report(project)

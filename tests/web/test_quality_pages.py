@@ -8,12 +8,13 @@ from datetime import timedelta
 from pathlib import Path
 
 import jsonschema
+import pytest
 from sqlalchemy import func, select
 
 from datadam.access.authn import create_token
 from datadam.demo import DEMO_DOMAIN, seed_demo
 from datadam.domain.enums import OrgKind, Role
-from datadam.quality import metrics
+from datadam.quality import metrics, report
 from datadam.quality.worker import worker_quality
 from datadam.storage.tables import (
     Annotation,
@@ -29,6 +30,14 @@ from tests.web.quality_support import answer_items
 SCHEMA = json.loads(
     (Path(__file__).parents[2] / "docs" / "quality-report.schema.json").read_text("utf-8")
 )
+
+
+@pytest.fixture(autouse=True)
+def _fresh_caches():
+    metrics.clear_cache()
+    report.clear_kept_reports()
+    yield
+    report.clear_kept_reports()
 
 
 def _token(db, email: str) -> dict[str, str]:  # type: ignore[no-untyped-def]

@@ -29,6 +29,7 @@ from __future__ import annotations
 import io
 import threading
 import time
+from collections import OrderedDict
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -73,8 +74,10 @@ KEEP_SNAPSHOTS = 50
 _READ_ROWS = 20_000
 
 Codes = dict[str, npt.NDArray[Any]]
-_cache: dict[tuple[str, int], tuple[int, int, Codes]] = {}  # (db, project) -> chunks, last id
+# (db, project) -> (chunks, last id, codes); the most recently used projects only
+_cache: OrderedDict[tuple[str, int], tuple[int, int, Codes]] = OrderedDict()
 _cache_lock = threading.Lock()
+CACHED_PROJECTS = 8
 
 
 @dataclass(frozen=True)
@@ -493,6 +496,9 @@ def update_codes(
         last = new_last
     with _cache_lock:
         _cache[key] = (n_chunks, last, codes)
+        _cache.move_to_end(key)
+        while len(_cache) > CACHED_PROJECTS:
+            _cache.popitem(last=False)
     timings["store_codes"] = round(time.perf_counter() - t, 4)
     return codes, n_new, last, timings
 

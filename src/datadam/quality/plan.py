@@ -175,7 +175,14 @@ def set_plan(
         before=before,
         after={"target_items": items, "class_targets": classes, "targets": chosen},
     )
+    _forget(project.id)
     return get_plan(session, project.id)
+
+
+def _forget(project_id: int) -> None:
+    from datadam.quality.report import forget_report  # the report imports this module
+
+    forget_report(project_id)
 
 
 def can_audit(actor: Actor, project: Project) -> bool:
@@ -261,4 +268,5 @@ def answer_checklist(
             before=before,
             after={"key": key, "answer": row.answer, "note": row.note},
         )
+    _forget(project.id)
     return get_checklist(session, project.id)

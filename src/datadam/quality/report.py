@@ -17,7 +17,10 @@ annotation, as the export reads them) plus one consensus fit; linear in the proj
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
+import threading
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -407,8 +410,50 @@ def _validity(
     )
 
 
+SLOW_SECONDS = 0.5  # reports slower than this to build are kept ...
+KEEP_SECONDS = 60.0  # ... this long, per process (the page of a big project reloads cheaply)
+_kept: dict[tuple[str, int, str], tuple[float, dict[str, Any]]] = {}
+_kept_lock = threading.Lock()
+
+
+def clear_kept_reports() -> None:
+    """Drop every kept report (tests; after fixing data by hand)."""
+    with _kept_lock:
+        _kept.clear()
+
+
+def forget_report(project_id: int) -> None:
+    """Drop kept reports of a project (its plan or checklist changed)."""
+    with _kept_lock:
+        for key in [k for k in _kept if k[1] == project_id]:
+            del _kept[key]
+
+
 def build_report(db: Database, project_id: int, *, secret: str) -> dict[str, Any]:
-    """The report as JSON-ready data (see docs/quality-report.schema.json)."""
+    """The report as JSON-ready data (see docs/quality-report.schema.json).
+
+    A report that took longer than `SLOW_SECONDS` is kept for `KEEP_SECONDS` in this process;
+    small projects are always built fresh."""
+    key = (
+        db.engine.url.render_as_string(hide_password=True),
+        project_id,
+        hashlib.sha256(secret.encode()).hexdigest(),
+    )
+    with _kept_lock:
+        hit = _kept.get(key)
+    if hit is not None and time.monotonic() - hit[0] < KEEP_SECONDS:
+        return hit[1]
+    started = time.monotonic()
+    data = _build_report(db, project_id, secret=secret)
+    if time.monotonic() - started >= SLOW_SECONDS:
+        with _kept_lock:
+            _kept[key] = (started, data)
+            while len(_kept) > 16:
+                _kept.pop(next(iter(_kept)))
+    return data
+
+
+def _build_report(db: Database, project_id: int, *, secret: str) -> dict[str, Any]:
     with db.read() as session:
         project = session.get(Project, project_id)
         if project is None:
