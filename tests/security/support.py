@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+import sqlite3
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
@@ -56,12 +57,55 @@ LEAK_MARKERS = ("sqlite3.", "psycopg", "syntax error", "OperationalError", "Trac
 # ------------------------------------------------------------------ fingerprints
 
 
+class _ChangeWatch:
+    """Tells cheaply whether anything may have been committed since the last look.
+
+    SQLite: `PRAGMA data_version` on a connection of our own changes whenever another
+    connection commits. PostgreSQL: the snapshot's xmax moves whenever any transaction that
+    wrote was given an id (reads never are). Either way an unchanged value proves no write.
+    """
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+        self.conn = db.engine.connect() if db.is_postgres else None
+        self.sqlite = None
+        if not db.is_postgres:
+            path = db.engine.url.database
+            self.sqlite = sqlite3.connect(path) if path and path != ":memory:" else None
+
+    def marker(self) -> Any:
+        if self.conn is not None:
+            sql = "SELECT pg_snapshot_xmax(pg_current_snapshot())"
+            value = self.conn.exec_driver_sql(sql).scalar()
+            self.conn.rollback()
+            return value
+        if self.sqlite is not None:
+            return self.sqlite.execute("PRAGMA data_version").fetchone()[0]
+        return object()  # no watch possible: always recompute
+
+
+_WATCHES: dict[str, tuple[_ChangeWatch, Any, dict[str, Any]]] = {}
+
+
 def db_fingerprint(db: Database, *, exclude: tuple[str, ...] = ()) -> dict[str, Any]:
     """Row count and content hash per table, plus the set of tables that exist.
 
-    Rows are read raw (driver values, no ORM type processing) to keep this cheap enough to
-    run after every request of the matrix.
+    Recomputed only when a commit may have happened since the last call (`_ChangeWatch`),
+    which keeps the role x route matrix's check after every request cheap.
     """
+    key = db.engine.url.render_as_string(hide_password=False)
+    watch = _WATCHES[key][0] if key in _WATCHES else _ChangeWatch(db)
+    marker = watch.marker()
+    if key in _WATCHES and _WATCHES[key][1] == marker:
+        full = _WATCHES[key][2]
+    else:
+        full = _full_fingerprint(db)
+        _WATCHES[key] = (watch, marker, full)
+    return {k: v for k, v in full.items() if k not in exclude}
+
+
+def _full_fingerprint(db: Database, exclude: tuple[str, ...] = ()) -> dict[str, Any]:
+    """Rows are read raw (driver values, no ORM type processing)."""
     out: dict[str, Any] = {}
     with db.engine.connect() as conn:
         out["__tables__"] = tuple(sorted(inspect(conn).get_table_names()))
