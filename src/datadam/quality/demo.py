@@ -1,6 +1,6 @@
-"""Demo quality data: the Korean sentiment project gets labels from the demo workers (through
-the normal worker loop), a plan, and a first metrics snapshot, so its quality page and report
-show real numbers. Idempotent: a project that already has labels gets none added.
+"""Demo quality data: the Korean sentiment project gets labels from two demo workers (through
+the normal worker loop; worker1 keeps every item to label), a plan, and a first metrics
+snapshot, so its quality page and report show real numbers. Idempotent: a project that already has labels gets none added.
 """
 
 from __future__ import annotations
@@ -14,7 +14,8 @@ from datadam.storage.db import Database
 from datadam.storage.tables import Annotation, Project, User
 
 PROJECT = "감정 분류 (Korean sentiment)"
-WORKERS = ("worker1", "worker2", "worker3")
+# worker1 is left out so that the demo still has sentiment items for them to label
+WORKERS = ("worker2", "worker3")
 POSITIVE = ("좋", "친절", "감사", "훌륭", "감동", "fast", "friendly", "Great", "perfect")
 NEGATIVE = ("식어", "불편", "늦게", "찢어", "crashes", "nobody", "별로")
 MAX_TASKS = 200
