@@ -5,12 +5,14 @@
 A project of `--items` items (default 100,000, overlap 3) and 32 workers (each a distinct
 user with an API token) are created first; then for each worker count the load generator (a
 separate process) runs next-task + submit pairs for `--seconds`. Prints one JSON line per
-worker count and a summary line.
+worker count (with the server's CPU milliseconds per pair, a figure other work on the machine
+hardly moves, and the load average at the end of the run) and a summary line.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 
@@ -75,7 +77,12 @@ def main() -> None:
                 figures["server_cpu_ms_per_pair"] = round(
                     1000 * cpu / max(1, figures["pairs_total"]), 3
                 )
-                figures |= {"bench": "assignment_load", "db": args.db, "items": args.items}
+                figures |= {
+                    "bench": "assignment_load",
+                    "db": args.db,
+                    "items": args.items,
+                    "load_1m": round(os.getloadavg()[0], 2),
+                }
                 emit(figures)
                 results.append(figures)
         emit(

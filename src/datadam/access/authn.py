@@ -9,17 +9,19 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
+from typing import Any
 
-from sqlalchemy import Connection, select, text
+from sqlalchemy import Connection, select
 from sqlalchemy.orm import Session
 
 from datadam.access.actor import Actor, Grant
 from datadam.audit import record_event
 from datadam.domain.enums import OrgKind, Role
 from datadam.errors import NotAuthenticated, NotFound
+from datadam.storage.raw import run
 from datadam.storage.tables import ApiToken, LoginSession, Membership, Organization, User
-from datadam.storage.types import UTCDateTime, utcnow
+from datadam.storage.types import utcnow
 
 TOKEN_PREFIX = "ddt_"  # noqa: S105 - a public prefix that makes leaked tokens greppable
 
@@ -160,40 +162,55 @@ def issue_token(
     return token, raw
 
 
-_TOKEN_ACTOR = text(
+# One statement: the token, its user and every membership (LEFT JOIN: a user without any
+# still authenticates, with no grants).
+ACTOR_BY_KEY_SQL = (  # parameter :h, the token's sha256_hex
     "SELECT u.id, u.email, u.display_name, u.pseudonym, u.locale, u.is_active, "
-    "t.revoked_at, t.expires_at FROM api_token t JOIN user_account u ON u.id = t.user_id "
-    "WHERE t.token_hash = :h"
-).columns(revoked_at=UTCDateTime, expires_at=UTCDateTime)
-_GRANTS = text(
-    "SELECT m.organization_id, o.kind, m.role FROM membership m "
-    "JOIN organization o ON o.id = m.organization_id WHERE m.user_id = :u "
-    "ORDER BY m.organization_id, m.role"
+    "t.revoked_at, t.expires_at, m.organization_id, o.kind, m.role "
+    "FROM api_token t JOIN user_account u ON u.id = t.user_id "
+    "LEFT JOIN membership m ON m.user_id = u.id "
+    "LEFT JOIN organization o ON o.id = m.organization_id "
+    "WHERE t.token_hash = :h ORDER BY m.organization_id, m.role"
 )
 
 
+def _when(value: Any) -> datetime | None:
+    """A stored time as aware UTC (SQLite hands back naive UTC text)."""
+    if value is None:
+        return None
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value)
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value
+
+
 def actor_from_token(conn: Connection, raw: str) -> Actor:
-    """The hot path of every scripted request: two indexed statements on a plain connection,
+    """The hot path of every scripted request: one indexed statement on the driver's cursor,
     no ORM session. Same rules and errors as `resolve_token` + `actor_for`."""
-    row = conn.execute(_TOKEN_ACTOR, {"h": sha256_hex(raw)}).first()
-    if row is None:
+    return actor_from_token_rows(run(conn, ACTOR_BY_KEY_SQL, {"h": sha256_hex(raw)}).fetchall())
+
+
+def actor_from_token_rows(rows: list[Any]) -> Actor:
+    """The actor from the rows of `ACTOR_BY_KEY_SQL` (for callers holding a bare driver
+    connection), or NotAuthenticated."""
+    if not rows:
         raise NotAuthenticated("The API token is not valid.", code="invalid_token")
-    if row.revoked_at is not None:
+    user_id, email, display_name, pseudonym, locale, is_active, revoked_at, expires_at = rows[0][:8]
+    if revoked_at is not None:
         raise NotAuthenticated("The API token was revoked.", code="token_revoked")
-    if row.expires_at is not None and row.expires_at <= utcnow():
+    expires = _when(expires_at)
+    if expires is not None and expires <= utcnow():
         raise NotAuthenticated("The API token has expired.", code="token_expired")
-    if not row.is_active:
+    if not is_active:
         raise NotAuthenticated("This account is not active.", code="account_inactive")
     grants = tuple(
-        Grant(org_id, OrgKind(kind), Role(role))
-        for org_id, kind, role in conn.execute(_GRANTS, {"u": row.id})
+        Grant(row[8], OrgKind(row[9]), Role(row[10])) for row in rows if row[8] is not None
     )
     return Actor(
-        user_id=row.id,
-        email=row.email,
-        display_name=row.display_name,
-        pseudonym=row.pseudonym,
+        user_id=user_id,
+        email=email,
+        display_name=display_name,
+        pseudonym=pseudonym,
         grants=grants,
-        locale=row.locale,
+        locale=locale,
         via="token",
     )

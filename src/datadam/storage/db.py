@@ -8,12 +8,14 @@ Reads use plain deferred transactions and never wait for writers.
 from __future__ import annotations
 
 import os
+import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 
 # How long a SQLite writer waits for the lock before the request fails with 503 database_busy.
@@ -29,7 +31,7 @@ def normalise_url(url: str) -> str:
     return url
 
 
-def _configure_sqlite(engine: Engine) -> None:
+def _configure_sqlite(engine: Engine, busy_timeout_s: float) -> None:
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
         dbapi_connection.isolation_level = None  # we issue BEGIN ourselves
@@ -37,28 +39,38 @@ def _configure_sqlite(engine: Engine) -> None:
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.execute("PRAGMA foreign_keys=ON")
-        cursor.execute(f"PRAGMA busy_timeout={int(SQLITE_BUSY_TIMEOUT_S * 1000)}")
+        cursor.execute(f"PRAGMA busy_timeout={int(busy_timeout_s * 1000)}")
         cursor.close()
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn: Any) -> None:
-        if conn.get_execution_options().get("datadam_write"):
-            conn.exec_driver_sql("BEGIN IMMEDIATE")
-        else:
-            conn.exec_driver_sql("BEGIN")
+        # On the driver's connection: SQLAlchemy's statement machinery would cost ten times
+        # the BEGIN itself, and every worker-loop request begins at least one transaction.
+        statement = (
+            "BEGIN IMMEDIATE" if conn.get_execution_options().get("datadam_write") else "BEGIN"
+        )
+        try:
+            conn.connection.driver_connection.execute(statement)
+        except sqlite3.Error as err:
+            raise DBAPIError.instance(statement, None, err, sqlite3.Error) from err
 
 
-def make_engine(url: str, *, pool_size: int = 20) -> Engine:
+def make_engine(url: str, *, pool_size: int = 20, nowait: bool = False) -> Engine:
+    """An engine for `url`. With `nowait` (SQLite only), a writer that finds the database
+    locked fails at once with `OperationalError` instead of waiting: see `Database.nowait`."""
     url = normalise_url(url)
     if url.startswith("sqlite"):
+        busy = 0.0 if nowait else SQLITE_BUSY_TIMEOUT_S
         engine = create_engine(
             url,
-            connect_args={"timeout": SQLITE_BUSY_TIMEOUT_S, "check_same_thread": False},
+            connect_args={"timeout": busy, "check_same_thread": False},
             pool_size=pool_size,
             max_overflow=pool_size,
         )
-        _configure_sqlite(engine)
+        _configure_sqlite(engine, busy)
         return engine
+    if nowait:
+        raise ValueError("nowait engines are for SQLite, whose writers queue on one lock")
     return create_engine(
         url,
         pool_size=pool_size,
@@ -78,6 +90,21 @@ class Database:
         self.write_engine = self.engine.execution_options(datadam_write=True)
         self._read_sessions = sessionmaker(self.engine, expire_on_commit=False)
         self._write_sessions = sessionmaker(self.write_engine, expire_on_commit=False)
+        self._nowait: Database | None = None
+
+    @property
+    def nowait(self) -> Database:
+        """SQLite: the same file through a small pool whose writers never wait for the lock.
+
+        The web server runs the worker loop's statements on its event loop through this twin:
+        a lock held elsewhere (another process, or a request in the thread pool) makes the
+        call fail at once with `OperationalError` rather than stall every other request, and
+        the caller retries in the thread pool through the waiting engine.
+        """
+        if self._nowait is None:
+            url = self.engine.url.render_as_string(hide_password=False)
+            self._nowait = Database(make_engine(url, pool_size=2, nowait=True))
+        return self._nowait
 
     @property
     def dialect(self) -> str:
@@ -100,6 +127,8 @@ class Database:
             yield session
 
     def dispose(self) -> None:
+        if self._nowait is not None:
+            self._nowait.dispose()
         self.engine.dispose()
 
 

@@ -12,6 +12,7 @@ from datadam.access.passwords import check_password_profile
 from datadam.settings import Settings, get_settings
 from datadam.storage.db import Database, open_database
 from datadam.web.errors import install_error_handlers
+from datadam.web.fastpath import WorkerLoopFastPath
 from datadam.web.limits import RequestLimits, request_limits
 from datadam.web.security import SecurityHeaders
 
@@ -33,6 +34,7 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
     check_password_profile(settings)
     install_error_handlers(app)
     _include_routers(app)
+    app.add_middleware(WorkerLoopFastPath)  # innermost: after the limits, inside the headers
     app.add_middleware(RequestLimits, **request_limits(settings))
     app.add_middleware(SecurityHeaders, trust_proxy=settings.trust_proxy)
     return app

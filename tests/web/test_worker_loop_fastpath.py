@@ -1,0 +1,129 @@
+"""The worker loop's fast path (`web/fastpath.py`) answers exactly as the FastAPI routes do,
+leaves every unusual request to them, and falls back to the thread pool when the database is
+locked elsewhere instead of failing or stalling."""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+
+from datadam.web import fastpath
+from tests.factories import labeling_team
+
+RESULT = {"sentiment": "positive"}
+
+
+def _next(client, person, project, query: str = ""):  # type: ignore[no-untyped-def]
+    return client.post(f"/api/v1/projects/{project}/tasks/next{query}", headers=person.headers)
+
+
+def test_fast_answer_is_byte_for_byte_the_routes_answer(  # type: ignore[no-untyped-def]
+    client, world, backend, monkeypatch
+) -> None:
+    *_, crew, project = labeling_team(world, items=2)
+    hops: list[object] = []
+    real_hop = fastpath.run_in_threadpool
+
+    async def counted_hop(func, *args):  # type: ignore[no-untyped-def]
+        hops.append(func)
+        return await real_hop(func, *args)
+
+    monkeypatch.setattr(fastpath, "run_in_threadpool", counted_hop)
+    fast = _next(client, crew[0], project)
+    # SQLite: on the event loop, unless the database is locked; PostgreSQL: in the pool.
+    assert len(hops) == (0 if backend == "sqlite" else 1)
+    # Any query string sends the request through FastAPI, which ignores the unknown parameter.
+    routed = _next(client, crew[0], project, "?via=router")
+    assert fast.status_code == routed.status_code == 200
+    assert fast.content == routed.content
+    for name in ("content-type", "content-security-policy", "x-content-type-options"):
+        assert fast.headers[name] == routed.headers[name], name
+    task = fast.json()
+    done = client.post(
+        f"/api/v1/assignments/{task['assignment_id']}/submit?next_in_project={project}",
+        json={"result": RESULT, "client_submission_id": "k-1"},
+        headers=crew[0].headers,
+    )
+    again = client.post(
+        f"/api/v1/assignments/{task['assignment_id']}/submit?next_in_project={project}&via=router",
+        json={"result": RESULT, "client_submission_id": "k-1"},
+        headers=crew[0].headers,
+    )
+    assert done.status_code == again.status_code == 200, done.text
+    first, second = done.json(), again.json()
+    assert (first["replayed"], second["replayed"]) == (False, True)
+    first["replayed"] = True
+    assert first == second  # same annotation, same times, same next task
+    assert list(first) == list(second) and list(first["next"]) == list(second["next"])
+
+
+def test_bodies_the_model_refuses_get_the_routes_errors(client, world) -> None:  # type: ignore[no-untyped-def]
+    *_, crew, project = labeling_team(world, items=1)
+    task = _next(client, crew[0], project).json()
+    url = f"/api/v1/assignments/{task['assignment_id']}/submit"
+    missing = client.post(url, json={"result": RESULT}, headers=crew[0].headers)
+    assert missing.status_code == 422
+    assert missing.json()["error"]["field"] == "client_submission_id"
+    extra = client.post(
+        url, json={"result": RESULT, "client_submission_id": "a", "x": 1}, headers=crew[0].headers
+    )
+    assert extra.status_code == 422 and extra.json()["error"]["code"] == "unknown_field"
+    nul = client.post(
+        url,
+        json={"result": {"sentiment": "a\x00"}, "client_submission_id": "a"},
+        headers=crew[0].headers,
+    )
+    assert nul.status_code == 422
+    huge = client.post(
+        f"/api/v1/assignments/{2**64}/submit",
+        json={"result": RESULT, "client_submission_id": "a"},
+        headers=crew[0].headers,
+    )
+    assert huge.status_code == 422
+    assert client.post(url, json={"result": RESULT, "client_submission_id": "a"}).status_code == 401
+    in_url = client.post(f"{url}?token=abc", json={"result": RESULT, "client_submission_id": "a"})
+    assert in_url.status_code == 400 and in_url.json()["error"]["code"] == "token_in_url"
+
+
+@pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
+def test_a_lock_held_elsewhere_moves_the_call_to_the_thread_pool(  # type: ignore[no-untyped-def]
+    client, world, db, monkeypatch
+) -> None:
+    *_, crew, project = labeling_team(world, items=1)
+    worker = crew[0]
+    held, hopped, checked, released = (threading.Event() for _ in range(4))
+    real_hop = fastpath.run_in_threadpool
+
+    async def counted_hop(func, *args):  # type: ignore[no-untyped-def]
+        hopped.set()
+        return await real_hop(func, *args)
+
+    monkeypatch.setattr(fastpath, "run_in_threadpool", counted_hop)
+
+    def hold() -> None:
+        # The write lock, held until the request has gone to the pool and the health check
+        # has answered.
+        with db.write_engine.begin():
+            held.set()
+            hopped.wait(20) and checked.wait(20)
+        released.set()
+
+    holder = threading.Thread(target=hold)
+    holder.start()
+    assert held.wait(20)
+    answers = []
+    asker = threading.Thread(target=lambda: answers.append(_next(client, worker, project)))
+    asker.start()
+    # The event loop's attempt fails at once and the call goes to the thread pool, where it
+    # waits for the lock; meanwhile the event loop keeps answering other requests.
+    assert hopped.wait(20)
+    health = client.get("/api/v1/health")
+    assert health.status_code == 200
+    assert not released.is_set()
+    checked.set()
+    asker.join(30)
+    holder.join(30)
+    assert len(answers) == 1
+    assert answers[0].status_code == 200, answers[0].text
+    assert answers[0].json()["project_id"] == project
