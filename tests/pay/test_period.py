@@ -211,3 +211,14 @@ def test_simulation_fifty_workers_every_one_reaches_the_minimum(  # type: ignore
     broken = run_cli(["ledger", "verify"], env)
     assert broken.returncode == 1
     assert f"entry {victim.seq}: stored hash does not match contents" in broken.stderr
+
+
+def test_a_period_outside_the_calendar_we_pay_in_is_a_clear_input_error() -> None:
+    from datadam.errors import InputError
+    from datadam.pay.period import period_bounds
+
+    for bad in ("0000-01", "9999-12", "2026-13", "2026-1"):
+        with pytest.raises(InputError) as caught:
+            period_bounds(bad)
+        assert caught.value.field == "period"
+    assert period_bounds("2026-12")[1].year == 2027

@@ -255,7 +255,8 @@ class _StageTable:
             self.raw.commit()
         else:
             self.cache = self.raw.execute("PRAGMA cache_size").fetchone()[0]
-            self.raw.execute(f"PRAGMA cache_size={-SQLITE_CACHE_MB * 1024}")
+            # int() of a module constant and of SQLite's own answer, never input
+            self.raw.execute(f"PRAGMA cache_size={-int(SQLITE_CACHE_MB) * 1024}")  # noqa: S608
             self.raw.execute("DROP TABLE IF EXISTS temp.item_stage")
             self.raw.execute(
                 "CREATE TEMP TABLE item_stage (external_id TEXT, payload TEXT, content_hash TEXT)"
@@ -272,7 +273,7 @@ class _StageTable:
                 if self.raw.in_transaction:
                     self.raw.execute("ROLLBACK")
                 self.raw.execute("DROP TABLE IF EXISTS temp.item_stage")
-                self.raw.execute(f"PRAGMA cache_size={self.cache}")
+                self.raw.execute(f"PRAGMA cache_size={int(self.cache)}")  # noqa: S608
         finally:
             self.pooled.close()
 

@@ -57,6 +57,8 @@ def period_bounds(period: str) -> tuple[datetime, datetime]:
     if match is None:
         raise InputError("a period is written YYYY-MM, e.g. 2026-11", field="period")
     year, month = int(match[1]), int(match[2])
+    if not 1970 <= year <= 2999 or not 1 <= month <= 12:
+        raise InputError(f"no pay period {period}: years 1970-2999, months 01-12", field="period")
     start = datetime(year, month, 1, tzinfo=UTC)
     end = datetime(year + month // 12, month % 12 + 1, 1, tzinfo=UTC)
     return start, end

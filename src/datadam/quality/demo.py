@@ -1,6 +1,7 @@
 """Demo quality data: the Korean sentiment project gets labels from two demo workers (through
 the normal worker loop; worker1 keeps every item to label), a plan, and a first metrics
-snapshot, so its quality page and report show real numbers. Idempotent: a project that already has labels gets none added.
+snapshot, so its quality page and report show real numbers. Idempotent: a project that
+already has labels gets none added.
 """
 
 from __future__ import annotations
