@@ -65,6 +65,40 @@ def worker_shots(browser: Any, base_url: str, out: Path, handle: str = "worker1"
     return taken
 
 
+#: (file name, demo login, path, selector to wait for) of the promise pages, in Korean.
+PROMISE_PAGES = [
+    ("program-dashboard", "officer", "/program", "canvas"),
+    ("program-scorecards", "officer", "/program/scorecards", "table"),
+    ("program-audit", "auditor", "/program/audit", "table"),
+    ("worker-pay", "worker1", "/work/pay", "main"),
+]
+
+
+def promise_shots(browser: Any, base_url: str, out: Path) -> list[Path]:
+    """The program office's dashboard, scorecards and audit trail, the quality report of the
+    Korean sentiment project, and the worker's pay page, as the demo data shows them."""
+    taken = []
+    with browser_context(browser, base_url, "ko") as ctx:
+        page = ctx.new_page()
+        for name, handle, path, ready in PROMISE_PAGES:
+            ctx.clear_cookies()
+            ctx.add_cookies([{"name": "datadam_lang", "value": "ko", "url": base_url}])
+            login(page, handle, next_path=path)
+            page.wait_for_selector(ready)
+            page.wait_for_timeout(600)  # chart animation
+            taken.append(shoot(page, out / f"{name}.png"))
+        ctx.clear_cookies()
+        ctx.add_cookies([{"name": "datadam_lang", "value": "ko", "url": base_url}])
+        login(page, "manager", next_path="/manage")
+        page.locator("a", has_text="Korean sentiment").first.click()
+        page.wait_for_selector("#quality-report-link")
+        page.locator("#quality-report-link").click()
+        page.wait_for_selector("canvas")
+        page.wait_for_timeout(600)
+        taken.append(shoot(page, out / "quality-report.png"))
+    return taken
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--out", type=Path, default=OUT)
@@ -76,7 +110,9 @@ def main() -> None:
         try:
             with sync_playwright() as playwright:
                 browser = launch_chromium(playwright)
-                for path in worker_shots(browser, server.base_url, args.out):
+                shots = worker_shots(browser, server.base_url, args.out)
+                shots += promise_shots(browser, server.base_url, args.out)
+                for path in shots:
                     print(path.relative_to(ROOT) if path.is_relative_to(ROOT) else path)
                 browser.close()
         finally:

@@ -1,7 +1,7 @@
 """Demo quality data: the Korean sentiment project gets labels from two demo workers (through
-the normal worker loop; worker1 keeps every item to label), a plan, and a first metrics
-snapshot, so its quality page and report show real numbers. Idempotent: a project that
-already has labels gets none added.
+the normal worker loop; a few items each, so that every demo worker still has items to
+label), a plan, and a first metrics snapshot, so its quality page and report show real
+numbers. Idempotent: a project that already has labels gets none added.
 """
 
 from __future__ import annotations
@@ -19,7 +19,8 @@ PROJECT = "감정 분류 (Korean sentiment)"
 WORKERS = ("worker2", "worker3")
 POSITIVE = ("좋", "친절", "감사", "훌륭", "감동", "fast", "friendly", "Great", "perfect")
 NEGATIVE = ("식어", "불편", "늦게", "찢어", "crashes", "nobody", "별로")
-MAX_TASKS = 200
+#: Each labels only a few items, so every demo worker still finds work on the project.
+MAX_TASKS = 6
 
 
 def _label(text: str, worker: int, item_id: int) -> str:
