@@ -215,3 +215,20 @@ def test_worker_pages_show_no_one_else(client, app, sworld) -> None:  # type: ig
     assert any(names[me.user_id] in r.text for r in pages), "W1's own name is shown somewhere"
     leaks = _leaks(responses, _markers(others, names))
     assert not leaks, "worker W1 saw other people's data:\n" + "\n".join(sorted(set(leaks)))
+
+
+def test_pages_never_show_python_object_text(client, app, sworld) -> None:  # type: ignore[no-untyped-def]
+    """A template reading `x.items` of a dict prints "<built-in method items ...>"; no page of
+    any role shows such text (or any other Python repr)."""
+    for role in ("program_officer", "quality_auditor", "institution_manager", "worker"):
+        person = sworld.person(role)
+        assert person is not None
+        pages = crawl_pages(client, app, sworld, session_headers(sworld.db, person))
+        shown = [r for r in pages if r.status_code == 200]
+        assert len(shown) >= 3, role
+        bad = [
+            str(r.request.url.path)
+            for r in shown
+            if re.search(r"&lt;(built-in|bound) method|<built-in method|object at 0x", r.text)
+        ]
+        assert not bad, f"{role}: Python object text on {bad}"
