@@ -3,6 +3,7 @@ double-entry balances, reversals and payouts."""
 
 from __future__ import annotations
 
+import json
 from datetime import timedelta
 
 import pytest
@@ -126,6 +127,12 @@ def test_a_correction_is_a_linked_reversal_posted_once(db, key) -> None:  # type
     with db.read() as session:
         original = session.get(LedgerEntry, 2)
         assert original is not None and original.amount == 1001  # never changed
+        events = session.execute(
+            text("SELECT object_id, after FROM event WHERE action = 'ledger.reversal'")
+        ).all()
+    assert len(events) == 1  # the refused second reversal left no event
+    after = events[0][1] if isinstance(events[0][1], dict) else json.loads(events[0][1])
+    assert events[0][0] == "2" and after == {"reversal_seq": 4, "reason": "entered twice"}
     assert _verify(db, key).ok
 
 

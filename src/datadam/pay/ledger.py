@@ -26,6 +26,7 @@ from typing import Any
 from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
+from datadam.audit import record_event
 from datadam.errors import Conflict, InputError
 from datadam.storage.tables import LedgerBalance, LedgerEntry
 from datadam.storage.types import utcnow
@@ -249,8 +250,11 @@ def balance_of(session: Session, account: str, currency: str) -> int:
     return 0 if row is None else int(row.balance)
 
 
-def reverse_entry(session: Session, seq: int, *, reason: str) -> LedgerEntry:
-    """Undo entry `seq` with an opposite entry linked to it (at most once)."""
+def reverse_entry(
+    session: Session, seq: int, *, reason: str, actor_id: int | None = None
+) -> LedgerEntry:
+    """Undo entry `seq` with an opposite entry linked to it (at most once); the audit trail
+    records who reversed what and why."""
     original = session.get(LedgerEntry, seq)
     if original is None:
         raise InputError(f"no ledger entry {seq}", field="seq")
@@ -273,6 +277,17 @@ def reverse_entry(session: Session, seq: int, *, reason: str) -> LedgerEntry:
     added = append_postings(session, [posting])
     if not added:
         raise LedgerError(f"entry {seq} was already reversed", code="already_reversed")
+    record_event(
+        session,
+        actor_id=actor_id,
+        action="ledger.reversal",
+        object_type="ledger_entry",
+        object_id=seq,
+        before={"seq": seq, "kind": original.kind, "amount": int(original.amount)},
+        after={"reversal_seq": added[0].seq, "reason": posting.memo},
+        organization_id=original.organization_id,
+        project_id=original.project_id,
+    )
     return added[0]
 
 
