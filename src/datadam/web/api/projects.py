@@ -32,6 +32,7 @@ from datadam.web.api.wire import (
     ProjectStats,
     ProjectUpdate,
     VendorGrant,
+    file_upload_body,
 )
 from datadam.web.deps import AppSettings, CurrentActor, Db
 from datadam.web.limits import MAX_FIELD_BYTES, MAX_FORM_FIELDS
@@ -243,26 +244,7 @@ def _save_upload(upload: FormFile, folder: Path, limit: int) -> Path:
     return target
 
 
-_UPLOAD_BODY: dict[str, Any] = {
-    "requestBody": {
-        "required": True,
-        "content": {
-            "multipart/form-data": {
-                "schema": {
-                    "type": "object",
-                    "required": ["file"],
-                    "properties": {
-                        "file": {
-                            "type": "string",
-                            "format": "binary",
-                            "description": "JSONL, JSON array or CSV; one item per row.",
-                        }
-                    },
-                }
-            }
-        },
-    }
-}
+_UPLOAD_BODY = file_upload_body("JSONL, JSON array or CSV; one item per row.")
 
 
 @router.post(

@@ -19,7 +19,7 @@ from datadam.exporting.jsonl import worker_pseudonym
 from datadam.gold import practice
 from datadam.gold import service as gold
 from datadam.projects.service import ProjectView, get_project_for
-from datadam.web.api.wire import Input, PathId
+from datadam.web.api.wire import Input, PathId, file_upload_body
 from datadam.web.deps import AppSettings, CurrentActor, Db
 from datadam.web.limits import MAX_FIELD_BYTES, MAX_FORM_FIELDS
 
@@ -218,27 +218,10 @@ def mark_gold(project_id: PathId, body: GoldMark, actor: CurrentActor, db: Db) -
         return GoldMarked(item_id=row.item_id, purpose=row.purpose, answer=row.answer)
 
 
-_GOLD_UPLOAD: dict[str, Any] = {
-    "requestBody": {
-        "required": True,
-        "content": {
-            "multipart/form-data": {
-                "schema": {
-                    "type": "object",
-                    "required": ["file"],
-                    "properties": {
-                        "file": {
-                            "type": "string",
-                            "format": "binary",
-                            "description": "JSONL, JSON array or CSV: item_id, external_id or "
-                            "payload; answer; optional explanation and purpose.",
-                        }
-                    },
-                }
-            }
-        },
-    }
-}
+_GOLD_UPLOAD = file_upload_body(
+    "JSONL, JSON array or CSV: item_id, external_id or payload; answer; "
+    "optional explanation and purpose."
+)
 
 
 def _import(db: Db, actor: Actor, project_id: int, path: Path) -> gold.GoldImportSummary:

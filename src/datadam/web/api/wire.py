@@ -184,3 +184,13 @@ class AnnotationPublic(BaseModel):
     result: dict[str, Any]
     submitted_at: datetime
     active_seconds: float
+
+
+def file_upload_body(description: str) -> dict[str, Any]:
+    """OpenAPI extra for a route that reads one multipart file named `file` itself (streamed,
+    so FastAPI does not parse the form)."""
+    file_field = {"type": "string", "format": "binary", "description": description}
+    schema = {"type": "object", "required": ["file"], "properties": {"file": file_field}}
+    return {
+        "requestBody": {"required": True, "content": {"multipart/form-data": {"schema": schema}}}
+    }
