@@ -12,6 +12,7 @@ from sqlalchemy import text
 from datadam.assignment import queue
 from datadam.assignment.service import next_task, skip_task, submit_task
 from datadam.errors import Conflict, NotFound
+from datadam.storage.conversation import drive
 from datadam.storage.types import utcnow
 from tests.factories import labeling_team
 
@@ -43,9 +44,9 @@ def _expire_all(db, project: int) -> None:  # type: ignore[no-untyped-def]
             text(
                 "UPDATE assignment SET expires_at = :t WHERE project_id = :p AND status = 'active'"
             ),
-            {"t": queue._db_time(conn, past), "p": project},
+            {"t": queue.db_time(db.dialect, past), "p": project},
         )
-        queue.reap_expired(conn, project_id=project, force=True)
+        drive(conn, queue.reap_expired(db.dialect, project_id=project, force=True))
 
 
 def test_live_never_exceeds_overlap_and_no_worker_twice(world, db) -> None:  # type: ignore[no-untyped-def]

@@ -36,10 +36,8 @@ from datetime import UTC, datetime, timedelta
 from functools import cache
 from typing import Any
 
-from sqlalchemy import Connection
-
 from datadam.domain.enums import AssignmentStatus, ProjectStatus, Stage
-from datadam.storage.raw import run, run_many
+from datadam.storage.conversation import Steps, ask
 from datadam.storage.types import utcnow
 
 WINDOW = 64
@@ -77,56 +75,47 @@ _END_LEASE = (
 _GIVE_BACK = "UPDATE item SET n_taken = n_taken - 1 WHERE id = :i AND n_taken > 0"
 
 
-def find_live_lease(conn: Connection, *, project_id: int, worker_id: int) -> Lease | None:
+def find_live_lease(dialect: str, *, project_id: int, worker_id: int) -> Steps[Lease | None]:
     """The worker's live lease in the project, ending any of theirs that ran out of time."""
     now = utcnow()
     live = None
-    for row in run(
-        conn, _OWN_LEASES, {"w": worker_id, "p": project_id, "active": _ACTIVE}
-    ).fetchall():
-        assignment_id, item_id, leased_at, expires_at = row
-        expires_at = _aware(expires_at)
+    own = yield from ask(_OWN_LEASES, {"w": worker_id, "p": project_id, "active": _ACTIVE})
+    for assignment_id, item_id, leased_at, expires_at in own.rows:
+        expires_at = aware(expires_at)
         if expires_at > now and live is None:
-            live = Lease(assignment_id, item_id, project_id, _aware(leased_at), expires_at, True)
+            live = Lease(assignment_id, item_id, project_id, aware(leased_at), expires_at, True)
         elif expires_at <= now:
-            _end_lease(conn, assignment_id, now)
+            yield from _end_lease(dialect, assignment_id, now)
     return live
 
 
-def _end_lease(conn: Connection, assignment_id: int, now: datetime) -> None:
-    ended = run(
-        conn, _END_LEASE, {"a": assignment_id, "now": _db_time(conn, now), "active": _ACTIVE}
-    ).fetchone()
-    if ended is not None:
-        run(conn, _GIVE_BACK, {"i": ended[0]})
+def _end_lease(dialect: str, assignment_id: int, now: datetime) -> Steps[None]:
+    ended = yield from ask(
+        _END_LEASE, {"a": assignment_id, "now": db_time(dialect, now), "active": _ACTIVE}
+    )
+    if ended.rows:
+        yield from ask(_GIVE_BACK, {"i": ended.rows[0][0]})
 
 
-def reap_expired(conn: Connection, *, project_id: int, force: bool = False) -> int:
+def reap_expired(dialect: str, *, project_id: int, force: bool = False) -> Steps[int]:
     """Expire leases past their time and give their slots back. Returns how many."""
     now_mono = time.monotonic()
     if not force and now_mono - _last_reap.get(project_id, -1e9) < REAP_EVERY_S:
         return 0
     _last_reap[project_id] = now_mono
-    now = _db_time(conn, utcnow())
-    ids = [
-        r[0]
-        for r in run(
-            conn,
-            "SELECT id FROM assignment WHERE project_id = :p AND status = :active "
-            "AND expires_at <= :now ORDER BY expires_at LIMIT :n",
-            {"p": project_id, "active": _ACTIVE, "now": now, "n": REAP_BATCH},
-        ).fetchall()
-    ]
-    item_ids = []
-    for assignment_id in ids:
-        ended = run(
-            conn, _END_LEASE, {"a": assignment_id, "now": now, "active": _ACTIVE}
-        ).fetchone()
-        if ended is not None:
-            item_ids.append({"i": ended[0]})
-    if item_ids:
-        run_many(conn, _GIVE_BACK, item_ids)
-    return len(item_ids)
+    now = db_time(dialect, utcnow())
+    due = yield from ask(
+        "SELECT id FROM assignment WHERE project_id = :p AND status = :active "
+        "AND expires_at <= :now ORDER BY expires_at LIMIT :n",
+        {"p": project_id, "active": _ACTIVE, "now": now, "n": REAP_BATCH},
+    )
+    given_back = 0
+    for (assignment_id,) in due.rows:
+        ended = yield from ask(_END_LEASE, {"a": assignment_id, "now": now, "active": _ACTIVE})
+        if ended.rows:
+            yield from ask(_GIVE_BACK, {"i": ended.rows[0][0]})
+            given_back += 1
+    return given_back
 
 
 _NOT_SEEN = "NOT EXISTS (SELECT 1 FROM assignment a WHERE a.item_id = c.id AND a.worker_id = :w)"
@@ -178,14 +167,16 @@ _INSERT_ASSIGNMENT = (
 )
 
 
-def _claim(conn: Connection, params: dict[str, Any], overlap: int, bounded: bool, **kw: Any) -> Any:
-    dialect = conn.dialect.name
-    row = run(conn, _claim_sql(dialect, overlap, bounded, **kw), params).fetchone()
+def _claim(
+    dialect: str, params: dict[str, Any], overlap: int, bounded: bool, **kw: Any
+) -> Steps[Any]:
+    got = yield from ask(_claim_sql(dialect, overlap, bounded, **kw), params)
+    row = got.first()
     if row is None or dialect == "postgresql":
         return row
     item_id, payload, media_key = row
-    assignment_id = run(conn, _INSERT_ASSIGNMENT, params | {"i": item_id}).fetchone()[0]
-    return assignment_id, item_id, payload, media_key
+    made = yield from ask(_INSERT_ASSIGNMENT, params | {"i": item_id})
+    return made.rows[0][0], item_id, payload, media_key
 
 
 def lock_worker_sql(dialect: str) -> str:
@@ -204,17 +195,17 @@ def lock_worker_sql(dialect: str) -> str:
     return ""
 
 
-def lease_next_item(conn: Connection, *, project: Any, worker_id: int) -> Lease | None:
+def lease_next_item(dialect: str, *, project: Any, worker_id: int) -> Steps[Lease | None]:
     """Inside a write transaction: the worker's live lease, or a new one, or None.
 
     On PostgreSQL the caller holds the worker's advisory lock (see `lock_worker_sql`).
     """
     if project.status != ProjectStatus.ACTIVE.value:
         return None
-    live = find_live_lease(conn, project_id=project.id, worker_id=worker_id)
+    live = yield from find_live_lease(dialect, project_id=project.id, worker_id=worker_id)
     if live is not None:
         return live
-    reap_expired(conn, project_id=project.id)
+    yield from reap_expired(dialect, project_id=project.id)
     now = utcnow()
     expires = now + timedelta(seconds=project.lease_seconds)
     params = {
@@ -224,50 +215,50 @@ def lease_next_item(conn: Connection, *, project: Any, worker_id: int) -> Lease 
         "overlap": project.overlap,
         "n": WINDOW,
         "active": _ACTIVE,
-        "now": _db_time(conn, now),
-        "exp": _db_time(conn, expires),
+        "now": db_time(dialect, now),
+        "exp": db_time(dialect, expires),
     }
-    row = _claim(conn, params, project.overlap, True)
+    row = yield from _claim(dialect, params, project.overlap, True)
     if row is None:
-        row = _claim(conn, params, project.overlap, False)
-    if row is None and conn.dialect.name == "postgresql":
+        row = yield from _claim(dialect, params, project.overlap, False)
+    if row is None and dialect == "postgresql":
         # Every candidate may have been locked by another asker for an instant: wait once
         # for them rather than telling this worker that nothing is left.
-        row = _claim(conn, params, project.overlap, False, skip_locked=False)
+        row = yield from _claim(dialect, params, project.overlap, False, skip_locked=False)
     if row is None:
         return None
     assignment_id, item_id, payload, media_key = row
     return Lease(assignment_id, item_id, project.id, now, expires, False, payload, media_key)
 
 
-def release_lease(conn: Connection, *, assignment_id: int, worker_id: int, reason: str) -> bool:
+def release_lease(dialect: str, *, assignment_id: int, worker_id: int, reason: str) -> Steps[bool]:
     """Skip: end a live lease and give the slot back. False when it was not live."""
-    row = run(
-        conn,
+    ended = yield from ask(
         "UPDATE assignment SET status = 'skipped', skip_reason = :r, finished_at = :now "
         "WHERE id = :a AND worker_id = :w AND status = :active RETURNING item_id",
         {
             "a": assignment_id,
             "w": worker_id,
             "r": reason,
-            "now": _db_time(conn, utcnow()),
+            "now": db_time(dialect, utcnow()),
             "active": _ACTIVE,
         },
-    ).fetchone()
-    if row is None:
+    )
+    if not ended.rows:
         return False
-    run(conn, _GIVE_BACK, {"i": row[0]})
+    yield from ask(_GIVE_BACK, {"i": ended.rows[0][0]})
     return True
 
 
-def _db_time(conn: Connection, value: datetime) -> Any:
+def db_time(dialect: str, value: datetime) -> Any:
     """Datetimes as each driver stores them: naive UTC text for SQLite, aware for PostgreSQL."""
-    if conn.dialect.name == "sqlite":
+    if dialect == "sqlite":
         return value.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
     return value
 
 
-def _aware(value: Any) -> datetime:
+def aware(value: Any) -> datetime:
+    """A stored time as aware UTC (SQLite hands back naive text)."""
     if isinstance(value, str):
         value = datetime.fromisoformat(value)
     return value if value.tzinfo else value.replace(tzinfo=UTC)

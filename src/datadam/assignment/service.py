@@ -27,13 +27,12 @@ from datadam.access.actor import Actor
 from datadam.access.policies import ProjectAction, project_actions
 from datadam.assignment.queue import (
     Lease,
-    _aware,
-    _db_time,
+    aware,
+    db_time,
     find_live_lease,
     lease_next_item,
     lock_worker_sql,
     release_lease,
-    run,
 )
 from datadam.domain.enums import ProjectStatus, Stage
 from datadam.errors import Conflict, InputError, NotAllowed, NotFound
@@ -45,6 +44,7 @@ from datadam.gold.injection import (
     record_gold_result,
 )
 from datadam.stages.transitions import COUNT_LATE_SUBMISSION_SQL, COUNT_SUBMISSION_SQL
+from datadam.storage.conversation import Steps, ask, drive
 from datadam.storage.db import Database
 from datadam.storage.types import utcnow
 
@@ -111,23 +111,36 @@ def _check_work(actor: Actor, project_id: int, rows: list[Any], first: int) -> P
     return project
 
 
-def _project_for_work(
-    conn: Connection, actor: Actor, project_id: int, *, lock_worker: bool = False
-) -> tuple[ProjectRow, float]:
-    """The project and its gold rate; refuses a worker paused or not yet qualified on it."""
-    lock = lock_worker_sql(conn.dialect.name) if lock_worker else ""
-    rows = run(conn, _PROJECT.format(lock=lock), {"p": project_id, "w": actor.user_id}).fetchall()
-    project = _check_work(actor, project_id, rows, 0)
-    gold_rate = check_gate(conn, project_id=project.id, worker_id=actor.user_id, gate=rows[0][7:11])
-    return project, gold_rate
+def next_task_steps(dialect: str, actor: Actor, project_id: int) -> Steps[Task | None]:
+    """Inside a write transaction: the worker's current task, a new one, or None."""
+    lock = lock_worker_sql(dialect)
+    found = yield from ask(_PROJECT.format(lock=lock), {"p": project_id, "w": actor.user_id})
+    project = _check_work(actor, project_id, found.rows, 0)
+    gold_rate = yield from check_gate(
+        project_id=project.id, worker_id=actor.user_id, gate=found.rows[0][7:11]
+    )
+    lease = None
+    if gold_rate > 0 and project.status == ProjectStatus.ACTIVE.value:
+        lease = yield from find_live_lease(dialect, project_id=project.id, worker_id=actor.user_id)
+        if lease is None:
+            lease = yield from lease_gold_item(
+                dialect, project=project, worker_id=actor.user_id, rate=gold_rate
+            )
+    if lease is None:
+        lease = yield from lease_next_item(dialect, project=project, worker_id=actor.user_id)
+    return None if lease is None else (yield from _task_for(lease))
 
 
-def _task_for(conn: Connection, lease: Lease) -> Task:
+_PAYLOAD = "SELECT payload, media_key FROM item WHERE id = :i"
+
+
+def _task_for(lease: Lease) -> Steps[Task]:
     payload, media_key = lease.payload, lease.media_key
     if payload is None:
-        payload, media_key = run(
-            conn, "SELECT payload, media_key FROM item WHERE id = :i", {"i": lease.item_id}
-        ).fetchone()
+        item = yield from ask(
+            "SELECT payload, media_key FROM item WHERE id = :i", {"i": lease.item_id}
+        )
+        payload, media_key = item.rows[0]
     return Task(
         lease.assignment_id,
         lease.project_id,
@@ -142,17 +155,7 @@ def _task_for(conn: Connection, lease: Lease) -> Task:
 def next_task(db: Database, actor: Actor, project_id: int) -> Task | None:
     """The worker's current task, or a new one, or None when nothing is left for them."""
     with db.write_engine.begin() as conn:
-        project, gold_rate = _project_for_work(conn, actor, project_id, lock_worker=True)
-        lease = None
-        if gold_rate > 0 and project.status == ProjectStatus.ACTIVE.value:
-            lease = find_live_lease(conn, project_id=project.id, worker_id=actor.user_id)
-            if lease is None:
-                lease = lease_gold_item(
-                    conn, project=project, worker_id=actor.user_id, rate=gold_rate
-                )
-        if lease is None:
-            lease = lease_next_item(conn, project=project, worker_id=actor.user_id)
-        return None if lease is None else _task_for(conn, lease)
+        return drive(conn, next_task_steps(db.dialect, actor, project_id))
 
 
 def skip_task(db: Database, actor: Actor, assignment_id: int, reason: str) -> None:
@@ -160,15 +163,25 @@ def skip_task(db: Database, actor: Actor, assignment_id: int, reason: str) -> No
     if not reason:
         raise InputError("please say why you skip this item", field="reason")
     with db.write_engine.begin() as conn:
-        owner = run(
-            conn, "SELECT worker_id, status FROM assignment WHERE id = :a", {"a": assignment_id}
-        ).fetchone()
-        if owner is None or owner[0] != actor.user_id:
-            raise NotFound(f"no assignment {assignment_id}", field="assignment_id")
-        if not release_lease(
-            conn, assignment_id=assignment_id, worker_id=actor.user_id, reason=reason[:500]
-        ):
-            raise Conflict(f"this assignment is {owner[1]}, not active", code="not_active")
+        drive(conn, _skip(db.dialect, actor, assignment_id, reason[:500]))
+
+
+_OWNER = "SELECT worker_id, status FROM assignment WHERE id = :a"
+
+
+def _skip(dialect: str, actor: Actor, assignment_id: int, reason: str) -> Steps[None]:
+    owner = (
+        yield from ask(
+            "SELECT worker_id, status FROM assignment WHERE id = :a", {"a": assignment_id}
+        )
+    ).first()
+    if owner is None or owner[0] != actor.user_id:
+        raise NotFound(f"no assignment {assignment_id}", field="assignment_id")
+    released = yield from release_lease(
+        dialect, assignment_id=assignment_id, worker_id=actor.user_id, reason=reason
+    )
+    if not released:
+        raise Conflict(f"this assignment is {owner[1]}, not active", code="not_active")
 
 
 @dataclass(frozen=True)
@@ -191,8 +204,9 @@ _CONTEXT = (
 )
 
 
-def _load_context(conn: Connection, actor: Actor, assignment_id: int) -> _Context:
-    rows = run(conn, _CONTEXT, {"a": assignment_id}).fetchall()
+def load_context(actor: Actor, assignment_id: int) -> Steps[_Context]:
+    """The assignment, its item and project, checked against the actor's permissions."""
+    rows = (yield from ask(_CONTEXT, {"a": assignment_id})).rows
     if not rows or rows[0][1] != actor.user_id:
         raise NotFound(f"no assignment {assignment_id}", field="assignment_id")
     item_id, _worker, status, leased_at, payload = rows[0][:5]
@@ -202,7 +216,7 @@ def _load_context(conn: Connection, actor: Actor, assignment_id: int) -> _Contex
         item_id,
         project,
         status,
-        _aware(leased_at),
+        aware(leased_at),
         _load_json(payload),
         rows[0][12],
     )
@@ -214,8 +228,9 @@ _EXISTING = (
 )
 
 
-def _existing(conn: Connection, ctx: _Context, worker_id: int, key: str) -> Any:
-    return run(conn, _EXISTING, {"p": ctx.project.id, "w": worker_id, "k": key}).fetchone()
+def _existing(ctx: _Context, worker_id: int, key: str) -> Steps[Any]:
+    found = yield from ask(_EXISTING, {"p": ctx.project.id, "w": worker_id, "k": key})
+    return found.first()
 
 
 def _replay(row: Any, result: dict[str, Any]) -> Submission:
@@ -226,7 +241,7 @@ def _replay(row: Any, result: dict[str, Any]) -> Submission:
             field="client_submission_id",
             code="idempotency_key_reused",
         )
-    return Submission(annotation_id, assignment_id, item_id, _aware(submitted_at), True)
+    return Submission(annotation_id, assignment_id, item_id, aware(submitted_at), True)
 
 
 _MOVE = (
@@ -259,30 +274,31 @@ def _stage_params(ctx: _Context) -> dict[str, Any]:
     }
 
 
-def _late_slot(conn: Connection, ctx: _Context, now: datetime) -> None:
+def _late_slot(dialect: str, ctx: _Context, now: datetime) -> Steps[None]:
     """The assignment was not active: refuse, or take a slot back for a late submission."""
-    status = run(
-        conn, "SELECT status FROM assignment WHERE id = :a", {"a": ctx.assignment_id}
-    ).fetchone()[0]
+    found = yield from ask("SELECT status FROM assignment WHERE id = :a", {"a": ctx.assignment_id})
+    status = found.rows[0][0]
     if status != "expired":
         raise Conflict(
             f"this assignment is {status}",
             code="already_submitted" if status == "submitted" else "not_active",
         )
-    if run(conn, COUNT_LATE_SUBMISSION_SQL, _stage_params(ctx)).rowcount != 1:
+    counted = yield from ask(COUNT_LATE_SUBMISSION_SQL, _stage_params(ctx))
+    if counted.rowcount != 1:
         raise Conflict(
             "your time for this item ran out and others have finished it; your draft is kept",
             code="assignment_expired",
         )
-    run(
-        conn,
+    yield from ask(
         "UPDATE assignment SET status = 'submitted', finished_at = :now WHERE id = :a",
-        {"a": ctx.assignment_id, "now": _db_time(conn, now)},
+        {"a": ctx.assignment_id, "now": db_time(dialect, now)},
     )
 
 
-def _store(conn: Connection, ctx: _Context, worker_id: int, key: str, clean: Any) -> Submission:
-    """Take the slot and store the annotation; Conflict when the assignment cannot be used."""
+def store(dialect: str, ctx: _Context, worker_id: int, key: str, clean: Any) -> Steps[Submission]:
+    """Inside a write transaction: take the slot and store the annotation; a replay of an
+    earlier submission with the same key answers with it; Conflict when the assignment
+    cannot be used."""
     now = utcnow()
     active = max(0.0, min((now - ctx.leased_at).total_seconds(), ctx.project.lease_seconds))
     params = _stage_params(ctx) | {
@@ -292,27 +308,42 @@ def _store(conn: Connection, ctx: _Context, worker_id: int, key: str, clean: Any
         "r": orjson.dumps(clean).decode(),
         "v": ctx.project.schema_version,
         "k": key,
-        "s": _db_time(conn, ctx.leased_at),
-        "now": _db_time(conn, now),
+        "s": db_time(dialect, ctx.leased_at),
+        "now": db_time(dialect, now),
         "act": active,
     }
-    if conn.dialect.name == "postgresql":
-        row = run(conn, _SUBMIT_PG, params).fetchone()
+    if dialect == "postgresql":
+        row = (yield from ask(_SUBMIT_PG, params)).first()
         if row is not None:
             return Submission(row[0], ctx.assignment_id, ctx.item_id, now, False)
-        previous = _existing(conn, ctx, worker_id, key)
-        if previous is not None:
-            return _replay(previous, clean)
-        _late_slot(conn, ctx, now)
-    elif run(conn, _MOVE, params).rowcount == 1:
-        run(conn, COUNT_SUBMISSION_SQL, params)
-    else:
-        previous = _existing(conn, ctx, worker_id, key)
-        if previous is not None:
-            return _replay(previous, clean)
-        _late_slot(conn, ctx, now)
-    annotation_id = run(conn, _INSERT_ANNOTATION.format(source=_VALUES), params).fetchone()[0]
-    return Submission(annotation_id, ctx.assignment_id, ctx.item_id, now, False)
+    elif (yield from ask(_MOVE, params)).rowcount == 1:
+        yield from ask(COUNT_SUBMISSION_SQL, params)
+        row = (yield from ask(_INSERT_ANNOTATION.format(source=_VALUES), params)).first()
+        return Submission(row[0], ctx.assignment_id, ctx.item_id, now, False)
+    previous = yield from _existing(ctx, worker_id, key)
+    if previous is not None:
+        return _replay(previous, clean)
+    yield from _late_slot(dialect, ctx, now)
+    row = (yield from ask(_INSERT_ANNOTATION.format(source=_VALUES), params)).first()
+    return Submission(row[0], ctx.assignment_id, ctx.item_id, now, False)
+
+
+def submission_key(client_submission_id: str) -> str:
+    key = client_submission_id.strip()
+    if not key or len(key) > MAX_SUBMISSION_ID:
+        raise InputError(
+            "client_submission_id must be 1-64 characters", field="client_submission_id"
+        )
+    return key
+
+
+def prepare_submission(
+    db: Database, actor: Actor, assignment_id: int, result: Any
+) -> Steps[tuple[_Context, Any]]:
+    """Read-only: the assignment's context and the result checked against the schema."""
+    ctx = yield from load_context(actor, assignment_id)
+    schema = yield from schema_steps(db, ctx.project)
+    return ctx, _validate(schema, result, ctx.payload)
 
 
 def submit_task(
@@ -323,38 +354,34 @@ def submit_task(
     A first submission moves the assignment before anything else is read; only when that
     finds the assignment no longer active is the key looked up (a replay) or the late rule
     applied. Two racing submissions with one key are settled by `UNIQUE(project, worker,
-    key)`: the loser rolls back and answers with the winner's annotation.
+    key)`: the loser rolls back and answers with the winner's annotation. On SQLite the
+    result is validated before the write lock is taken; on PostgreSQL, where there is no
+    global write lock, the read and the write share one transaction to save round trips.
     """
-    key = client_submission_id.strip()
-    if not key or len(key) > MAX_SUBMISSION_ID:
-        raise InputError(
-            "client_submission_id must be 1-64 characters", field="client_submission_id"
-        )
+    key = submission_key(client_submission_id)
     try:
         if db.is_postgres:
             with db.write_engine.begin() as conn:
-                ctx = _load_context(conn, actor, assignment_id)
-                clean = validate_for_project(db, ctx.project, result, ctx.payload)
+                ctx, clean = drive(conn, prepare_submission(db, actor, assignment_id, result))
                 return _stored(db, conn, ctx, actor.user_id, key, clean)
         with db.engine.connect() as conn:
-            ctx = _load_context(conn, actor, assignment_id)
-        clean = validate_for_project(db, ctx.project, result, ctx.payload)
+            ctx, clean = drive(conn, prepare_submission(db, actor, assignment_id, result))
         with db.write_engine.begin() as conn:
             return _stored(db, conn, ctx, actor.user_id, key, clean)
     except IntegrityError:
         with db.engine.connect() as conn:
-            ctx = _load_context(conn, actor, assignment_id)
-            previous = _existing(conn, ctx, actor.user_id, key)
+            ctx, clean = drive(conn, prepare_submission(db, actor, assignment_id, result))
+            previous = drive(conn, _existing(ctx, actor.user_id, key))
         if previous is None:
             raise Conflict("this item was already submitted", code="already_submitted") from None
-        return _replay(previous, validate_for_project(db, ctx.project, result, ctx.payload))
+        return _replay(previous, clean)
 
 
 def _stored(
     db: Database, conn: Connection, ctx: _Context, worker_id: int, key: str, clean: Any
 ) -> Submission:
-    """`_store`, then, for an answer to a gold question, its score (same transaction)."""
-    done = _store(conn, ctx, worker_id, key, clean)
+    """`store`, then, for an answer to a gold question, its score (same transaction)."""
+    done = drive(conn, store(db.dialect, ctx, worker_id, key, clean))
     if ctx.item_stage == Stage.GOLD.value and not done.replayed:
         record_gold_result(
             conn,
@@ -377,21 +404,34 @@ def validate_for_project(
     db: Database, project: ProjectRow, result: Any, payload: dict[str, Any]
 ) -> Any:
     """Check a result against the project's schema (parsed once per schema version)."""
+    return _validate(project_schema(db, project), result, payload)
+
+
+def _validate(schema: Any, result: Any, payload: dict[str, Any]) -> Any:
     from datadam.schema import validate_result
 
-    return validate_result(project_schema(db, project), result, payload)
+    return validate_result(schema, result, payload)
 
 
 def project_schema(db: Database, project: ProjectRow) -> Any:
     """The project's parsed `LabelingSchema`, cached per engine and schema version."""
+    steps = schema_steps(db, project)
+    try:
+        next(steps)
+    except StopIteration as cached:
+        return cached.value
+    with db.engine.connect() as conn:
+        return drive(conn, schema_steps(db, project))
+
+
+def schema_steps(db: Database, project: ProjectRow) -> Steps[Any]:
+    """`project_schema` inside a conversation: a statement only when not cached yet."""
     from datadam.schema import parse_schema
 
     cache = _compiled.setdefault(db.engine, {})
     key = (project.id, project.schema_version)
     schema = cache.get(key)
     if schema is None:
-        with db.engine.connect() as conn:
-            raw = run(conn, "SELECT schema FROM project WHERE id = :p", {"p": project.id})
-            schema = parse_schema(_load_json(raw.fetchone()[0]))
-        cache[key] = schema
+        raw = yield from ask("SELECT schema FROM project WHERE id = :p", {"p": project.id})
+        schema = cache[key] = parse_schema(_load_json(raw.rows[0][0]))
     return schema

@@ -25,10 +25,11 @@ from typing import Any
 from sqlalchemy import Connection, and_, case, func, insert, select
 from sqlalchemy.orm import Session
 
-from datadam.assignment.queue import Lease, _db_time, run
+from datadam.assignment.queue import Lease, db_time
 from datadam.audit import record_event
 from datadam.errors import NotAllowed
 from datadam.quality.gold_scoring import is_correct, score
+from datadam.storage.conversation import Steps, ask
 from datadam.storage.tables import GoldAnswer, GoldResult, QualitySettings, WorkerPause
 from datadam.storage.types import utcnow
 
@@ -47,7 +48,7 @@ GATE_COLUMNS = (
 GATE_JOIN = " LEFT JOIN quality_settings qs ON qs.project_id = p.id"
 
 
-def check_gate(conn: Connection, *, project_id: int, worker_id: int, gate: Any) -> float:
+def check_gate(*, project_id: int, worker_id: int, gate: Any) -> Steps[float]:
     """Refuse a paused or unqualified worker; else the project's gold rate (0 without gold).
 
     `gate` holds the four `GATE_COLUMNS` values of the project row.
@@ -56,9 +57,8 @@ def check_gate(conn: Connection, *, project_id: int, worker_id: int, gate: Any) 
     if gold_rate is None:  # no quality settings: nothing to check
         return 0.0
     if pause_id is not None:
-        reason = run(
-            conn, "SELECT reason FROM worker_pause WHERE id = :i", {"i": pause_id}
-        ).fetchone()[0]
+        pause = yield from ask("SELECT reason FROM worker_pause WHERE id = :i", {"i": pause_id})
+        reason = pause.rows[0][0]
         raise NotAllowed(
             f"you are paused on this project: {reason} You can appeal on the project's page.",
             code="worker_paused",
@@ -92,15 +92,17 @@ _LEASE_GOLD = (
 )
 
 
-def lease_gold_item(conn: Connection, *, project: Any, worker_id: int, rate: float) -> Lease | None:
+def lease_gold_item(
+    dialect: str, *, project: Any, worker_id: int, rate: float
+) -> Steps[Lease | None]:
     """A lease on an unseen gold item when this ask draws gold; None to use the queue.
 
     The caller has already returned any live lease and holds the worker's lock.
     """
-    asked = run(conn, _ASKED, {"w": worker_id, "p": project.id}).fetchone()[0]
+    asked = (yield from ask(_ASKED, {"w": worker_id, "p": project.id})).rows[0][0]
     if not draws_gold(project.id, worker_id, int(asked), rate):
         return None
-    row = run(conn, _UNSEEN_GOLD, {"p": project.id, "w": worker_id}).fetchone()
+    row = (yield from ask(_UNSEEN_GOLD, {"p": project.id, "w": worker_id})).first()
     if row is None:
         return None
     item_id, payload, media_key = row
@@ -110,10 +112,10 @@ def lease_gold_item(conn: Connection, *, project: Any, worker_id: int, rate: flo
         "p": project.id,
         "i": item_id,
         "w": worker_id,
-        "now": _db_time(conn, now),
-        "exp": _db_time(conn, expires),
+        "now": db_time(dialect, now),
+        "exp": db_time(dialect, expires),
     }
-    assignment_id = run(conn, _LEASE_GOLD, params).fetchone()[0]
+    assignment_id = (yield from ask(_LEASE_GOLD, params)).rows[0][0]
     return Lease(assignment_id, item_id, project.id, now, expires, False, payload, media_key)
 
 
