@@ -19,6 +19,7 @@ from datadam.access.actor import Actor, Grant
 from datadam.audit import record_event
 from datadam.domain.enums import OrgKind, Role
 from datadam.errors import NotAuthenticated, NotFound
+from datadam.storage.conversation import Steps, ask
 from datadam.storage.raw import run
 from datadam.storage.tables import ApiToken, LoginSession, Membership, Organization, User
 from datadam.storage.types import utcnow
@@ -187,6 +188,12 @@ def actor_from_token(conn: Connection, raw: str) -> Actor:
     """The hot path of every scripted request: one indexed statement on the driver's cursor,
     no ORM session. Same rules and errors as `resolve_token` + `actor_for`."""
     return actor_from_token_rows(run(conn, ACTOR_BY_KEY_SQL, {"h": sha256_hex(raw)}).fetchall())
+
+
+def token_actor(raw: str) -> Steps[Actor]:
+    """`actor_from_token` as a conversation step, for the worker loop's drivers."""
+    found = yield from ask(ACTOR_BY_KEY_SQL, {"h": sha256_hex(raw)})
+    return actor_from_token_rows(found.rows)
 
 
 def actor_from_token_rows(rows: list[Any]) -> Actor:

@@ -14,16 +14,15 @@ range, a Bearer token, no query string except `next_in_project=ID` on submit, an
 a body the route's own model (`SubmitRequest`) accepts. Anything else (session cookies, odd
 ids, invalid bodies, ...) goes on to FastAPI unchanged, so every error keeps its one source.
 
-A taken request resolves the token in one statement and calls the route functions themselves
-(`take_next_task`, `submit`). On SQLite it does so on the event loop, through the database's
-`nowait` twin (SQLite calls take tens of microseconds and its writers queue on one lock anyway):
-a lock held elsewhere fails the call at once, and the whole route is then run again in the
-thread pool through the waiting engine. Every transaction is atomic, so the retry is safe; a
-submit whose own transaction had committed before its follow-up next task met the lock answers
-the retry as a replay (`replayed: true`), as for any client retry. On PostgreSQL, where each
-statement is a network round trip and row locks may be waited for, the call goes to the thread
-pool as before. Errors go through the app's exception handlers (`web/errors.py`), and
-unexpected ones propagate to the server-error handler as usual.
+A taken request is served by `assignment.loop`: on SQLite synchronously on the event loop
+through the database's `nowait` twin, on PostgreSQL through psycopg's async connections, using
+the same conversations as the blocking routes. Whatever that path leaves aside (`Fallback`: a
+lock held elsewhere on SQLite, an answer to a gold question, a racing duplicate submission),
+and every PostgreSQL request of an app whose lifespan has not started (a test client used
+without `with`, whose requests each run on a fresh event loop), runs the route functions
+themselves (`take_next_task`, `submit`) in the thread pool instead. Errors go through the
+app's exception handlers (`web/errors.py`), and unexpected ones propagate to the server-error
+handler as usual.
 """
 
 from __future__ import annotations
@@ -34,15 +33,17 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from pydantic import BaseModel, ValidationError
-from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.exc import OperationalError
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
 
-from datadam.access import authn
 from datadam.access.actor import Actor
+from datadam.access.authn import token_actor
+from datadam.assignment.loop import Fallback, PostgresLoop, SqliteLoop
+from datadam.storage.conversation import drive
 from datadam.storage.db import Database
-from datadam.storage.raw import for_dialect
+from datadam.web.api.assignments import submit_response, task_public
 from datadam.web.api.wire import MAX_ID
 
 Message = dict[str, Any]
@@ -59,8 +60,13 @@ class WorkerLoopFastPath:
 
     def __init__(self, app: Any) -> None:
         self.app = app
+        self.loop: SqliteLoop | PostgresLoop | None = None
+        self.started = False  # the lifespan started: this event loop lives as long as the app
 
     async def __call__(self, scope: Message, receive: Receive, send: Send) -> None:
+        if scope["type"] == "lifespan":
+            await self.app(scope, self._watching(receive), send)
+            return
         route = _match(scope) if scope["type"] == "http" and scope["method"] == "POST" else None
         if route is None:
             await self.app(scope, receive, send)
@@ -68,21 +74,19 @@ class WorkerLoopFastPath:
         body = await _read_body(receive)
         if body is None:  # the client went away
             return
-        call = _call_for(route, body)
-        if call is None:
+        parsed = _parsed(route, body)
+        if parsed is _REFUSED:
             await self.app(scope, _replaying(body, receive), send)
             return
         app = scope["app"]
         request = Request(scope, receive)
         db: Database = app.state.db
         try:
-            if db.is_postgres:
-                result = await run_in_threadpool(call, request, db, app.state.settings)
-            else:
-                try:
-                    result = call(request, db.nowait, app.state.settings)
-                except OperationalError:
-                    result = await run_in_threadpool(call, request, db, app.state.settings)
+            try:
+                result = await self._serve(db, scope, route, parsed)
+            except (Fallback, OperationalError):
+                call = _call_for(route, parsed)
+                result = await run_in_threadpool(call, request, db)
         except Exception as exc:
             handler = _handler_for(app.exception_handlers, exc)
             if handler is None:
@@ -92,6 +96,41 @@ class WorkerLoopFastPath:
         if isinstance(result, BaseModel):
             result = _json(result)
         await result(scope, receive, send)
+
+    async def _serve(self, db: Database, scope: Message, route: Route, parsed: Any) -> Any:
+        """The answer through `assignment.loop`; `Fallback` for the thread pool."""
+        if db.is_postgres and not self.started:
+            raise Fallback
+        if self.loop is None:
+            self.loop = PostgresLoop(db) if db.is_postgres else SqliteLoop(db)
+        token = _bearer(scope)
+        kind, object_id, next_in_project = route
+        if kind == "next":
+            task = await self.loop.next_task(token, object_id)
+            return Response(status_code=204) if task is None else task_public(task)
+        submitted = await self.loop.submit(
+            token, object_id, parsed.result, parsed.client_submission_id, next_in_project
+        )
+        return submit_response(submitted.done, submitted.upcoming, submitted.next_checked)
+
+    def _watching(self, receive: Receive) -> Receive:
+        """`receive` for the lifespan scope, noting start-up and closing the pool at shutdown."""
+
+        async def watched() -> Message:
+            message = await receive()
+            if message["type"] == "lifespan.startup":
+                self.started = True
+            elif message["type"] == "lifespan.shutdown":
+                self.started = False
+                if isinstance(self.loop, PostgresLoop):
+                    await self.loop.close()
+            return message
+
+        return watched
+
+
+Route = tuple[str, int, int | None]
+_REFUSED = object()
 
 
 def _match(scope: Message) -> tuple[str, int, int | None] | None:
@@ -126,33 +165,39 @@ def _in_range(kind: str, object_id: int, next_in_project: int | None) -> Any:
     return (kind, object_id, next_in_project) if object_id <= MAX_ID else None
 
 
-Call = Callable[[Request, Database, Any], Any]
+Call = Callable[[Request, Database], Any]
 
 
-def _call_for(route: tuple[str, int, int | None], body: bytes) -> Call | None:
-    """The route call for a matched request, or None when FastAPI should answer it."""
-    from datadam.web.api.assignments import submit, take_next_task
+def _parsed(route: Route, body: bytes) -> Any:
+    """The submit body as the route's model, None for next task, `_REFUSED` when FastAPI
+    should answer (with its own error)."""
+    if route[0] == "next":
+        return None
     from datadam.web.api.wire import SubmitRequest
+
+    try:
+        return SubmitRequest.model_validate_json(body)
+    except ValidationError:
+        return _REFUSED
+
+
+def _call_for(route: Route, parsed: Any) -> Call:
+    """The blocking route call for a taken request, run in the thread pool."""
+    from datadam.web.api.assignments import submit, take_next_task
 
     kind, object_id, next_in_project = route
     if kind == "next":
 
-        def next_call(request: Request, db: Database, settings: Any) -> Any:
-            actor = _token_actor(request, db)
-            return take_next_task(project_id=object_id, actor=actor, db=db)
+        def next_call(request: Request, db: Database) -> Any:
+            return take_next_task(project_id=object_id, actor=_token_actor(request, db), db=db)
 
         return next_call
-    try:
-        parsed = SubmitRequest.model_validate_json(body)
-    except ValidationError:
-        return None
 
-    def submit_call(request: Request, db: Database, settings: Any) -> Any:
-        actor = _token_actor(request, db)
+    def submit_call(request: Request, db: Database) -> Any:
         return submit(
             assignment_id=object_id,
             body=parsed,
-            actor=actor,
+            actor=_token_actor(request, db),
             db=db,
             next_in_project=next_in_project,
         )
@@ -160,27 +205,16 @@ def _call_for(route: tuple[str, int, int | None], body: bytes) -> Call | None:
     return submit_call
 
 
+def _bearer(scope: Message) -> str:
+    auth = next(v for k, v in scope["headers"] if k == b"authorization")
+    return auth[7:].strip().decode("latin-1")
+
+
 def _token_actor(request: Request, db: Database) -> Actor:
     """`deps.current_actor` for a Bearer request whose URL carries no token (`_match` made
-    sure), with the one statement on a bare pooled connection instead of a SQLAlchemy one."""
-    cached = getattr(request.state, "actor", None)
-    if cached is not None:
-        return cached  # type: ignore[no-any-return]
-    token = request.headers["authorization"][7:].strip()
-    dialect = db.engine.dialect
-    statement = for_dialect(authn.ACTOR_BY_KEY_SQL, dialect.name)
-    params = {"h": authn.sha256_hex(token)}
-    pooled = db.engine.raw_connection()
-    try:
-        cursor = pooled.driver_connection.cursor()  # type: ignore[union-attr]
-        cursor.execute(statement, params)
-        rows = cursor.fetchall()
-    except dialect.loaded_dbapi.Error as err:
-        raise DBAPIError.instance(statement, params, err, dialect.loaded_dbapi.Error) from err
-    finally:
-        pooled.close()
-    request.state.actor = actor = authn.actor_from_token_rows(rows)
-    return actor
+    sure), in one statement."""
+    with db.engine.connect() as conn:
+        return drive(conn, token_actor(_bearer(request.scope)))
 
 
 async def _read_body(receive: Receive) -> bytes | None:

@@ -6,17 +6,16 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Response
 
-from datadam.assignment.service import Task, next_task, skip_task, submit_task
+from datadam.assignment.loop import GATE_CODES
+from datadam.assignment.service import Submission, Task, next_task, skip_task, submit_task
 from datadam.errors import NotAllowed
 from datadam.web.api.wire import PathId, SkipRequest, SubmitRequest, SubmitResponse, TaskPublic
 from datadam.web.deps import CurrentActor, Db
 
 router = APIRouter(tags=["tasks"])
-# A worker paused by gold accuracy or not yet qualified: refused work, not a failed submit.
-GATE_CODES = ("worker_paused", "qualification_required")
 
 
-def _public(task: Task) -> TaskPublic:
+def task_public(task: Task) -> TaskPublic:
     return TaskPublic(
         assignment_id=task.assignment_id,
         project_id=task.project_id,
@@ -36,7 +35,7 @@ def take_next_task(project_id: PathId, actor: CurrentActor, db: Db) -> TaskPubli
     task = next_task(db, actor, project_id)
     if task is None:
         return Response(status_code=204)
-    return _public(task)
+    return task_public(task)
 
 
 @router.post("/assignments/{assignment_id}/submit", response_model=SubmitResponse)
@@ -65,6 +64,10 @@ def submit(
             if refused.code not in GATE_CODES:
                 raise
             checked = False  # stored; the page asks for the next task and shows why it can't
+    return submit_response(done, upcoming, checked)
+
+
+def submit_response(done: Submission, upcoming: Task | None, checked: bool) -> SubmitResponse:
     return SubmitResponse(
         annotation_id=done.annotation_id,
         assignment_id=done.assignment_id,
@@ -72,7 +75,7 @@ def submit(
         submitted_at=done.submitted_at,
         replayed=done.replayed,
         next_checked=checked,
-        next=_public(upcoming) if upcoming is not None else None,
+        next=task_public(upcoming) if upcoming is not None else None,
     )
 
 
