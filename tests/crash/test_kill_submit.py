@@ -45,7 +45,10 @@ def test_kill_during_submit_load_loses_and_duplicates_nothing(  # type: ignore[n
         with ThreadPoolExecutor(max_workers=n_workers) as pool:
             futures = [pool.submit(c.run, project) for c in clients]
             for _ in range(kills):
-                time.sleep(rng.uniform(0.3, 1.5))
+                # Kill after a seeded number of further acknowledged submissions, so that the
+                # kill lands under load however fast the server answers.
+                _wait_for_acks(history, len(history.of("submit", "ok")) + rng.randint(10, 60))
+                time.sleep(rng.uniform(0.0, 0.05))
                 killed_at.append(len(history.of("submit", "ok")))
                 server.kill()
                 time.sleep(rng.uniform(0.0, 0.3))
@@ -67,6 +70,12 @@ def test_kill_during_submit_load_loses_and_duplicates_nothing(  # type: ignore[n
     assert problems == []
     acked = {(workers[o.process], o.key) for o in history.of("submit", "ok")}
     assert acked == {(s.worker_id, s.key) for s in stored}
+
+
+def _wait_for_acks(history: History, count: int, timeout: float = 60.0) -> None:
+    deadline = time.monotonic() + timeout
+    while len(history.of("submit", "ok")) < count and time.monotonic() < deadline:
+        time.sleep(0.005)
 
 
 def test_history_checker_finds_a_lost_acknowledgement() -> None:
