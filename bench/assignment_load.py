@@ -6,7 +6,8 @@ A project of `--items` items (default 100,000, overlap 3) and 32 workers (each a
 user with an API token) are created first; then for each worker count the load generator (a
 separate process) runs next-task + submit pairs for `--seconds`. Prints one JSON line per
 worker count (with the server's CPU milliseconds per pair, a figure other work on the machine
-hardly moves, and the load average at the end of the run) and a summary line.
+hardly moves, on PostgreSQL also the database server's, and the load average at the end of
+the run) and a summary line.
 """
 
 from __future__ import annotations
@@ -22,7 +23,14 @@ sys.path[:0] = [str(HERE), str(HERE.parent)]
 from tests.factories import World  # noqa: E402
 from tests.serverproc import ServerProcess  # noqa: E402
 
-from _common import PG_DEFAULT, bench_database, emit, machine, write_items  # noqa: E402
+from _common import (  # noqa: E402
+    PG_DEFAULT,
+    bench_database,
+    emit,
+    machine,
+    pg_backends_cpu_s,
+    write_items,
+)
 from _loadgen import run_in_process  # noqa: E402
 from datadam.domain.enums import OrgKind, Role  # noqa: E402
 from datadam.importing.service import import_file  # noqa: E402
@@ -72,11 +80,14 @@ def main() -> None:
                 tokens = [p.token for p in people[used : used + n]]
                 used += n
                 cpu_before = server_cpu_seconds(server.pid)
+                db_before = pg_backends_cpu_s(bench.url) if args.db == "postgresql" else 0.0
                 figures = run_in_process(server.port, tokens, project, seconds=args.seconds)
                 cpu = server_cpu_seconds(server.pid) - cpu_before
-                figures["server_cpu_ms_per_pair"] = round(
-                    1000 * cpu / max(1, figures["pairs_total"]), 3
-                )
+                pairs = max(1, figures["pairs_total"])
+                figures["server_cpu_ms_per_pair"] = round(1000 * cpu / pairs, 3)
+                if args.db == "postgresql":
+                    db_cpu = pg_backends_cpu_s(bench.url) - db_before
+                    figures["db_server_cpu_ms_per_pair"] = round(1000 * db_cpu / pairs, 3)
                 figures |= {
                     "bench": "assignment_load",
                     "db": args.db,

@@ -195,3 +195,26 @@ def test_a_worker_outside_the_project_gets_not_found(world, db) -> None:  # type
     stranger = world.actor(world.person((world.org(OrgKind.VENDOR), Role.WORKER)))
     with pytest.raises(NotFound):
         next_task(db, stranger, project)
+
+
+def test_the_database_refuses_a_second_live_lease_for_one_worker(world, db) -> None:  # type: ignore[no-untyped-def]
+    """`uq_assignment_live_worker` (migration 0008) stands behind "one live lease per worker
+    and project", which the PostgreSQL fast path relies on instead of a worker lock."""
+    from sqlalchemy.exc import IntegrityError
+
+    actors, project = _team(world, overlap=1, workers=1, items=3)
+    task = next_task(db, actors[0], project)
+    assert task is not None
+    other_item = next(i for i in _item_counts(db, project) if i != task.item_id)
+    now = queue.db_time(db.dialect, utcnow())
+    with pytest.raises(IntegrityError), db.write_engine.begin() as conn:
+        conn.execute(
+            text(
+                "INSERT INTO assignment (project_id, item_id, worker_id, status, leased_at,"
+                " expires_at) VALUES (:p, :i, :w, 'active', :t, :t)"
+            ),
+            {"p": project, "i": other_item, "w": actors[0].user_id, "t": now},
+        )
+    # Ended leases do not count: after submitting, the worker gets a new lease.
+    _submit(db, actors[0], task)
+    assert next_task(db, actors[0], project) is not None

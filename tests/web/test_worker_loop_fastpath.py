@@ -128,3 +128,35 @@ def test_a_lock_held_elsewhere_moves_the_call_to_the_thread_pool(  # type: ignor
     assert len(answers) == 1
     assert answers[0].status_code == 200, answers[0].text
     assert answers[0].json()["project_id"] == project
+
+
+def test_simultaneous_asks_of_one_worker_get_one_lease(client, world, db) -> None:  # type: ignore[no-untyped-def]
+    """Without a worker lock on the PostgreSQL fast path, the live-lease index keeps one
+    worker's simultaneous asks (say, two open tabs) to a single lease."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from sqlalchemy import text
+
+    *_, crew, project = labeling_team(world, items=20)
+    worker = crew[0]
+    _next(client, worker, project)  # the fast path now knows the token's owner
+    first = _next(client, worker, project).json()
+    done = client.post(
+        f"/api/v1/assignments/{first['assignment_id']}/submit",
+        json={"result": RESULT, "client_submission_id": "k-0"},
+        headers=worker.headers,
+    )
+    assert done.status_code == 200, done.text
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        answers = list(pool.map(lambda _: _next(client, worker, project), range(16)))
+    assert {a.status_code for a in answers} == {200}
+    assert len({a.json()["assignment_id"] for a in answers}) == 1
+    with db.engine.connect() as conn:
+        live = conn.execute(
+            text(
+                "SELECT COUNT(*) FROM assignment WHERE worker_id = :w AND project_id = :p "
+                "AND status = 'active'"
+            ),
+            {"w": worker.user_id, "p": project},
+        ).scalar()
+    assert live == 1

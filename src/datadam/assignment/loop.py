@@ -22,27 +22,38 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any, TypeVar
 
 from sqlalchemy.exc import IntegrityError, OperationalError
 
 from datadam.access.actor import Actor
-from datadam.access.authn import token_actor
+from datadam.access.authn import actor_from_token_rows, sha256_hex, token_actor
+from datadam.assignment.queue import WINDOW, own_or_claim_sql, reap_due
 from datadam.assignment.service import (
+    SUBMIT_PG,
     Submission,
     Task,
+    _check_work,
+    checked_result,
+    context_from,
+    context_statement,
     next_task_steps,
     prepare_submission,
+    project_statement,
     store,
+    store_params,
     submission_key,
 )
-from datadam.domain.enums import Stage
+from datadam.domain.enums import AssignmentStatus, ProjectStatus, Stage
 from datadam.errors import NotAllowed
-from datadam.storage.conversation import Steps, drive_async, drive_sqlite
+from datadam.storage.conversation import Rows, Steps, drive_async, drive_sqlite, run_async
 from datadam.storage.db import Database
+from datadam.storage.types import utcnow
 
 T = TypeVar("T")
-PG_POOL_SIZE = 8
+PG_POOL_SIZE = 4
+MAX_OWNERS = 100_000  # remembered token owners; forgotten all at once when full
 # A worker paused by gold accuracy or not yet qualified: refused work, not a failed submit.
 GATE_CODES = ("worker_paused", "qualification_required")
 
@@ -131,48 +142,125 @@ def _write(conn: Any, steps: Steps[T]) -> T:
 
 
 class PostgresLoop:
-    """The worker loop on psycopg's async connections, awaited on the event loop."""
+    """The worker loop on psycopg's async connections (autocommit), awaited on the event loop.
+
+    Each round trip costs the server about 0.1 ms of CPU in psycopg, more than the database
+    work of a statement, so the usual pair takes four single statements, each its own
+    transaction:
+
+    - next task: (1) the token's owner with the project, its vendors and its gate, (2)
+      `queue.own_or_claim_sql`, which ends the worker's expired leases and returns their live
+      lease or leases a new item. Statement 1 names the worker before the token is checked,
+      so the owner comes from `owners`, the owners of tokens seen before (a token never
+      changes owner); the token itself is checked on every call, in that statement.
+    - submit: (1) the token with the assignment's context, then, after validation, (2) the
+      one statement that moves, counts and stores (`service.SUBMIT_PG`).
+
+    Everything less usual runs the service's conversations inside a transaction: a token not
+    seen yet, a project with quality settings (gold, pauses, qualification), a reap that is
+    due, windows with nothing for the worker; or goes to the blocking path (`Fallback`).
+    """
 
     def __init__(self, db: Database) -> None:
         self.db = db
+        self.owners: dict[str, int] = {}
         self._pool: Any = None
         self._opening: asyncio.Lock | None = None
 
     async def next_task(self, token: str, project_id: int) -> Task | None:
         pool = await self._open()
+        token_hash = sha256_hex(token)
+        owner = self.owners.get(token_hash)
         async with pool.connection() as conn:
-            actor = await drive_async(conn, token_actor(token))
-            return await drive_async(conn, next_task_steps("postgresql", actor, project_id))
+            if owner is None:
+                actor = await drive_async(conn, token_actor(token))
+                self._remember(token_hash, actor.user_id)
+                return await self._next_in_transaction(conn, actor, project_id)
+            found = await run_async(
+                conn,
+                *_with_token(
+                    token_hash, project_statement("postgresql", project_id, owner, lock=False)
+                ),
+            )
+            actor, rows = _split_token(found)
+            if actor.user_id != owner:
+                raise Fallback  # cannot happen: a token keeps its owner
+            return await self._next_quick(conn, actor, project_id, rows)
 
     async def submit(
         self, token: str, assignment_id: int, result: Any, key: str, next_in: int | None
     ) -> Submitted:
         key = submission_key(key)
         pool = await self._open()
-        try:
-            async with pool.connection() as conn:
-                actor = await drive_async(conn, token_actor(token))
-                ctx, clean = await drive_async(
-                    conn, prepare_submission(self.db, actor, assignment_id, result)
-                )
-                if ctx.item_stage == Stage.GOLD.value:
-                    raise Fallback
-                done = await drive_async(conn, store("postgresql", ctx, actor.user_id, key, clean))
-        except IntegrityError as err:
-            raise Fallback from err
-        upcoming, checked = None, next_in is not None
-        if next_in is not None:
-            try:
-                upcoming = await self._next_for(pool, actor, next_in)
-            except NotAllowed as refused:
-                if refused.code not in GATE_CODES:
-                    raise
-                checked = False
-        return Submitted(done, upcoming, checked)
-
-    async def _next_for(self, pool: Any, actor: Actor, project_id: int) -> Task | None:
         async with pool.connection() as conn:
+            found = await run_async(
+                conn, *_with_token(sha256_hex(token), context_statement(assignment_id))
+            )
+            actor, rows = _split_token(found)
+            ctx = context_from(actor, assignment_id, rows)
+            if ctx.item_stage == Stage.GOLD.value:
+                raise Fallback
+            clean = await drive_async(conn, checked_result(self.db, ctx, result))
+            now = utcnow()
+            params = store_params("postgresql", ctx, actor.user_id, key, clean, now)
+            try:
+                stored = (await run_async(conn, SUBMIT_PG, params)).first()
+            except IntegrityError as err:
+                raise Fallback from err  # a racing duplicate: answered as a replay there
+            if stored is None:
+                raise Fallback  # nothing changed: a replay, or a late submission
+            done = Submission(stored[0], ctx.assignment_id, ctx.item_id, now, False)
+            upcoming, checked = None, next_in is not None
+            if next_in is not None:
+                try:
+                    found = await run_async(
+                        conn, *project_statement("postgresql", next_in, actor.user_id, lock=False)
+                    )
+                    upcoming = await self._next_quick(conn, actor, next_in, found)
+                except NotAllowed as refused:
+                    if refused.code not in GATE_CODES:
+                        raise
+                    checked = False
+            return Submitted(done, upcoming, checked)
+
+    async def _next_quick(
+        self, conn: Any, actor: Actor, project_id: int, found: Rows
+    ) -> Task | None:
+        """Next task once the project statement has answered: statement 2, or a transaction."""
+        project = _check_work(actor, project_id, found.rows, 0)
+        if found.rows[0][7] is not None or reap_due(project.id):
+            return await self._next_in_transaction(conn, actor, project_id)
+        if project.status != ProjectStatus.ACTIVE.value:
+            return None
+        now = utcnow()
+        expires = now + timedelta(seconds=project.lease_seconds)
+        params = {
+            "p": project.id,
+            "w": actor.user_id,
+            "stage": Stage.LABELING.value,
+            "overlap": project.overlap,
+            "n": WINDOW,
+            "active": AssignmentStatus.ACTIVE.value,
+            "now": now,
+            "exp": expires,
+        }
+        try:
+            row = (await run_async(conn, own_or_claim_sql(project.overlap), params)).first()
+        except IntegrityError:
+            row = None  # the worker's other ask won the one live lease: find it below
+        if row is None:
+            return await self._next_in_transaction(conn, actor, project_id)
+        assignment_id, item_id, payload, media_key, leased_at, expires_at, _reused = row
+        return Task(assignment_id, project.id, item_id, payload, media_key, leased_at, expires_at)
+
+    async def _next_in_transaction(self, conn: Any, actor: Actor, project_id: int) -> Task | None:
+        async with conn.transaction():
             return await drive_async(conn, next_task_steps("postgresql", actor, project_id))
+
+    def _remember(self, token_hash: str, user_id: int) -> None:
+        if len(self.owners) >= MAX_OWNERS:
+            self.owners.clear()
+        self.owners[token_hash] = user_id
 
     async def _open(self) -> Any:
         if self._pool is not None:
@@ -188,7 +276,7 @@ class PostgresLoop:
                     url.render_as_string(hide_password=False),
                     min_size=1,
                     max_size=PG_POOL_SIZE,
-                    kwargs={"connect_timeout": 10},
+                    kwargs={"connect_timeout": 10, "autocommit": True},
                     open=False,
                 )
                 await pool.open()
@@ -199,3 +287,39 @@ class PostgresLoop:
         if self._pool is not None:
             await self._pool.close()
             self._pool = None
+
+
+# The token's row with its memberships folded into arrays (PostgreSQL), so that it can share a
+# statement with the rows of another query: `_with_token` puts it beside every row of that
+# query (or beside one empty row), `_split_token` takes the two apart.
+_OWNER_ROW_SQL = (
+    "SELECT u.id, u.email, u.display_name, u.pseudonym, u.locale, u.is_active, t.revoked_at, "
+    "t.expires_at, array_agg(m.organization_id ORDER BY m.organization_id, m.role), "
+    "array_agg(o.kind ORDER BY m.organization_id, m.role), "
+    "array_agg(m.role ORDER BY m.organization_id, m.role) "
+    "FROM api_token t JOIN user_account u ON u.id = t.user_id "
+    "LEFT JOIN membership m ON m.user_id = u.id "
+    "LEFT JOIN organization o ON o.id = m.organization_id "
+    "WHERE t.token_hash = :h GROUP BY u.id, t.id"
+)
+_TOKEN_WIDTH = 11
+
+
+def _with_token(token_hash: str, other: tuple[str, dict[str, Any]]) -> tuple[str, dict[str, Any]]:
+    sql = (
+        f"SELECT tk.*, o.* FROM (SELECT 1) one LEFT JOIN ({_OWNER_ROW_SQL}) tk ON true "  # noqa: S608
+        f"LEFT JOIN ({other[0]}) o ON true"
+    )
+    return sql, other[1] | {"h": token_hash}
+
+
+def _split_token(found: Rows) -> tuple[Actor, Rows]:
+    """The actor (or NotAuthenticated) and the other query's rows."""
+    first = found.rows[0]
+    token_rows = []
+    if first[0] is not None:
+        head = tuple(first[:8])
+        token_rows = [head + grant for grant in zip(*first[8:_TOKEN_WIDTH], strict=True)]
+    actor = actor_from_token_rows(token_rows)
+    rows = [row[_TOKEN_WIDTH:] for row in found.rows if row[_TOKEN_WIDTH] is not None]
+    return actor, Rows(rows, len(rows))

@@ -29,9 +29,10 @@ from datadam.assignment.queue import (
     Lease,
     aware,
     db_time,
-    find_live_lease,
-    lease_next_item,
+    lease_new_item,
+    live_lease_from,
     lock_worker_sql,
+    own_leases_statement,
     release_lease,
 )
 from datadam.domain.enums import ProjectStatus, Stage
@@ -44,7 +45,7 @@ from datadam.gold.injection import (
     record_gold_result,
 )
 from datadam.stages.transitions import COUNT_LATE_SUBMISSION_SQL, COUNT_SUBMISSION_SQL
-from datadam.storage.conversation import Steps, ask, drive
+from datadam.storage.conversation import Rows, Statement, Steps, ask, drive
 from datadam.storage.db import Database
 from datadam.storage.types import utcnow
 
@@ -111,23 +112,41 @@ def _check_work(actor: Actor, project_id: int, rows: list[Any], first: int) -> P
     return project
 
 
+def project_statement(
+    dialect: str, project_id: int, worker_id: int, *, lock: bool = True
+) -> Statement:
+    """Next task's first statement: the project, its vendors and gate, and (unless the caller
+    locks the worker with a statement of its own) the worker's lock."""
+    sql = _PROJECT.format(lock=lock_worker_sql(dialect) if lock else "")
+    return sql, {"p": project_id, "w": worker_id}
+
+
 def next_task_steps(dialect: str, actor: Actor, project_id: int) -> Steps[Task | None]:
     """Inside a write transaction: the worker's current task, a new one, or None."""
-    lock = lock_worker_sql(dialect)
-    found = yield from ask(_PROJECT.format(lock=lock), {"p": project_id, "w": actor.user_id})
+    found = yield from ask(*project_statement(dialect, project_id, actor.user_id))
+    return (yield from next_task_after(dialect, actor, project_id, found))
+
+
+def next_task_after(
+    dialect: str, actor: Actor, project_id: int, found: Rows, own: Rows | None = None
+) -> Steps[Task | None]:
+    """`next_task_steps` once `project_statement` has answered (and, when given, the
+    worker's `own_leases_statement`, read after their lock)."""
     project = _check_work(actor, project_id, found.rows, 0)
     gold_rate = yield from check_gate(
         project_id=project.id, worker_id=actor.user_id, gate=found.rows[0][7:11]
     )
-    lease = None
-    if gold_rate > 0 and project.status == ProjectStatus.ACTIVE.value:
-        lease = yield from find_live_lease(dialect, project_id=project.id, worker_id=actor.user_id)
-        if lease is None:
-            lease = yield from lease_gold_item(
-                dialect, project=project, worker_id=actor.user_id, rate=gold_rate
-            )
+    if project.status != ProjectStatus.ACTIVE.value:
+        return None
+    if own is None:
+        own = yield from ask(*own_leases_statement(project.id, actor.user_id))
+    lease = yield from live_lease_from(dialect, project.id, own)
+    if lease is None and gold_rate > 0:
+        lease = yield from lease_gold_item(
+            dialect, project=project, worker_id=actor.user_id, rate=gold_rate
+        )
     if lease is None:
-        lease = yield from lease_next_item(dialect, project=project, worker_id=actor.user_id)
+        lease = yield from lease_new_item(dialect, project=project, worker_id=actor.user_id)
     return None if lease is None else (yield from _task_for(lease))
 
 
@@ -153,9 +172,16 @@ def _task_for(lease: Lease) -> Steps[Task]:
 
 
 def next_task(db: Database, actor: Actor, project_id: int) -> Task | None:
-    """The worker's current task, or a new one, or None when nothing is left for them."""
-    with db.write_engine.begin() as conn:
-        return drive(conn, next_task_steps(db.dialect, actor, project_id))
+    """The worker's current task, or a new one, or None when nothing is left for them.
+
+    A simultaneous ask of the same worker through the server's fast path may win the one live
+    lease (`uq_assignment_live_worker`): asking once more then finds that lease."""
+    try:
+        with db.write_engine.begin() as conn:
+            return drive(conn, next_task_steps(db.dialect, actor, project_id))
+    except IntegrityError:
+        with db.write_engine.begin() as conn:
+            return drive(conn, next_task_steps(db.dialect, actor, project_id))
 
 
 def skip_task(db: Database, actor: Actor, assignment_id: int, reason: str) -> None:
@@ -204,9 +230,19 @@ _CONTEXT = (
 )
 
 
+def context_statement(assignment_id: int) -> Statement:
+    return _CONTEXT, {"a": assignment_id}
+
+
 def load_context(actor: Actor, assignment_id: int) -> Steps[_Context]:
     """The assignment, its item and project, checked against the actor's permissions."""
-    rows = (yield from ask(_CONTEXT, {"a": assignment_id})).rows
+    found = yield from ask(*context_statement(assignment_id))
+    return context_from(actor, assignment_id, found)
+
+
+def context_from(actor: Actor, assignment_id: int, found: Rows) -> _Context:
+    """The answer of `context_statement`, checked against the actor's permissions."""
+    rows = found.rows
     if not rows or rows[0][1] != actor.user_id:
         raise NotFound(f"no assignment {assignment_id}", field="assignment_id")
     item_id, _worker, status, leased_at, payload = rows[0][:5]
@@ -300,18 +336,7 @@ def store(dialect: str, ctx: _Context, worker_id: int, key: str, clean: Any) -> 
     earlier submission with the same key answers with it; Conflict when the assignment
     cannot be used."""
     now = utcnow()
-    active = max(0.0, min((now - ctx.leased_at).total_seconds(), ctx.project.lease_seconds))
-    params = _stage_params(ctx) | {
-        "p": ctx.project.id,
-        "a": ctx.assignment_id,
-        "w": worker_id,
-        "r": orjson.dumps(clean).decode(),
-        "v": ctx.project.schema_version,
-        "k": key,
-        "s": db_time(dialect, ctx.leased_at),
-        "now": db_time(dialect, now),
-        "act": active,
-    }
+    params = store_params(dialect, ctx, worker_id, key, clean, now)
     if dialect == "postgresql":
         row = (yield from ask(_SUBMIT_PG, params)).first()
         if row is not None:
@@ -328,6 +353,26 @@ def store(dialect: str, ctx: _Context, worker_id: int, key: str, clean: Any) -> 
     return Submission(row[0], ctx.assignment_id, ctx.item_id, now, False)
 
 
+def store_params(
+    dialect: str, ctx: _Context, worker_id: int, key: str, clean: Any, now: datetime
+) -> dict[str, Any]:
+    active = max(0.0, min((now - ctx.leased_at).total_seconds(), ctx.project.lease_seconds))
+    return _stage_params(ctx) | {
+        "p": ctx.project.id,
+        "a": ctx.assignment_id,
+        "w": worker_id,
+        "r": orjson.dumps(clean).decode(),
+        "v": ctx.project.schema_version,
+        "k": key,
+        "s": db_time(dialect, ctx.leased_at),
+        "now": db_time(dialect, now),
+        "act": active,
+    }
+
+
+SUBMIT_PG = _SUBMIT_PG  # one statement: move, count and store (PostgreSQL)
+
+
 def submission_key(client_submission_id: str) -> str:
     key = client_submission_id.strip()
     if not key or len(key) > MAX_SUBMISSION_ID:
@@ -342,8 +387,13 @@ def prepare_submission(
 ) -> Steps[tuple[_Context, Any]]:
     """Read-only: the assignment's context and the result checked against the schema."""
     ctx = yield from load_context(actor, assignment_id)
+    return ctx, (yield from checked_result(db, ctx, result))
+
+
+def checked_result(db: Database, ctx: _Context, result: Any) -> Steps[Any]:
+    """The result validated against the project's schema (a statement only on a cache miss)."""
     schema = yield from schema_steps(db, ctx.project)
-    return ctx, _validate(schema, result, ctx.payload)
+    return _validate(schema, result, ctx.payload)
 
 
 def submit_task(

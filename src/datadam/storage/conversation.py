@@ -7,10 +7,12 @@ calls the same operations from ordinary blocking code inside a SQLAlchemy transa
 
 So that the rules live in one place, each operation is a generator that *yields* the statements
 it wants run, as `(sql, params)` with `:name` parameters, and receives each statement's `Rows`
-back; its return value is the operation's result. `drive` runs such a conversation on a
-SQLAlchemy connection, `drive_sqlite` on a bare `sqlite3` connection and `drive_async` on a
-psycopg `AsyncConnection`. Driver errors come out as SQLAlchemy's (`IntegrityError`,
-`OperationalError`, ...) whichever runner ran them, so callers handle one set of exceptions.
+back; its return value is the operation's result.
+
+`drive` runs a conversation on a SQLAlchemy connection, `drive_sqlite` on a bare `sqlite3`
+connection and `drive_async` on a psycopg `AsyncConnection`. Driver errors come out as
+SQLAlchemy's (`IntegrityError`, `OperationalError`, ...) whichever runner ran them, so callers
+handle one set of exceptions.
 Transactions belong to the caller: a conversation never begins or commits.
 """
 
@@ -48,12 +50,19 @@ def ask(sql: str, params: dict[str, Any]) -> Steps[Rows]:
 
 def drive(conn: Connection, steps: Steps[T]) -> T:
     """Run a conversation inside a SQLAlchemy connection's transaction."""
+
+    def one(sql: str, params: dict[str, Any]) -> Rows:
+        cursor = run(conn, sql, params)
+        return Rows(cursor.fetchall() if cursor.description else [], cursor.rowcount)
+
+    return _run_blocking(steps, one)
+
+
+def _run_blocking(steps: Steps[T], one: Any) -> T:
     try:
-        sql, params = next(steps)
+        wanted = next(steps)
         while True:
-            cursor = run(conn, sql, params)
-            rows = cursor.fetchall() if cursor.description else []
-            sql, params = steps.send(Rows(rows, cursor.rowcount))
+            wanted = steps.send(one(*wanted))
     except StopIteration as done:
         return done.value  # type: ignore[no-any-return]
 
@@ -62,33 +71,34 @@ def drive_sqlite(connection: Any, steps: Steps[T]) -> T:
     """Run a conversation on a bare `sqlite3` connection (the caller holds the transaction)."""
     import sqlite3
 
-    try:
-        sql, params = next(steps)
-        while True:
-            try:
-                cursor = connection.execute(sql, params)
-            except sqlite3.Error as err:
-                raise DBAPIError.instance(sql, params, err, sqlite3.Error) from err
-            rows = cursor.fetchall() if cursor.description else []
-            sql, params = steps.send(Rows(rows, cursor.rowcount))
-    except StopIteration as done:
-        return done.value  # type: ignore[no-any-return]
+    def one(sql: str, params: dict[str, Any]) -> Rows:
+        try:
+            cursor = connection.execute(sql, params)
+            return Rows(cursor.fetchall() if cursor.description else [], cursor.rowcount)
+        except sqlite3.Error as err:
+            raise DBAPIError.instance(sql, params, err, sqlite3.Error) from err
+
+    return _run_blocking(steps, one)
 
 
 async def drive_async(connection: Any, steps: Steps[T]) -> T:
     """Run a conversation on a psycopg `AsyncConnection` (the caller holds the transaction)."""
-    import psycopg
-
     try:
-        sql, params = next(steps)
+        wanted = next(steps)
         while True:
-            statement = for_dialect(sql, "postgresql")
-            cursor = connection.cursor()
-            try:
-                await cursor.execute(statement, params)
-                rows = await cursor.fetchall() if cursor.description else []
-            except psycopg.Error as err:
-                raise DBAPIError.instance(statement, params, err, psycopg.Error) from err
-            sql, params = steps.send(Rows(rows, cursor.rowcount))
+            wanted = steps.send(await run_async(connection, *wanted))
     except StopIteration as done:
         return done.value  # type: ignore[no-any-return]
+
+
+async def run_async(connection: Any, sql: str, params: dict[str, Any]) -> Rows:
+    """One statement on a psycopg `AsyncConnection`, errors as SQLAlchemy's."""
+    import psycopg
+
+    statement = for_dialect(sql, "postgresql")
+    cursor = connection.cursor()
+    try:
+        await cursor.execute(statement, params)
+        return Rows(await cursor.fetchall() if cursor.description else [], cursor.rowcount)
+    except psycopg.Error as err:
+        raise DBAPIError.instance(statement, params, err, psycopg.Error) from err

@@ -22,6 +22,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -181,6 +182,14 @@ class Assignment(Base):
         UniqueConstraint("item_id", "worker_id", name="uq_assignment_item_worker"),
         Index("ix_assignment_worker_status", "worker_id", "project_id", "status"),
         Index("ix_assignment_expiry", "project_id", "status", "expires_at"),
+        Index(  # one live lease per worker and project (migration 0008)
+            "uq_assignment_live_worker",
+            "project_id",
+            "worker_id",
+            unique=True,
+            sqlite_where=text("status = 'active'"),
+            postgresql_where=text("status = 'active'"),
+        ),
     )
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     project_id: Mapped[int] = mapped_column(ForeignKey("project.id"))
