@@ -160,3 +160,30 @@ def test_simultaneous_asks_of_one_worker_get_one_lease(client, world, db) -> Non
             {"w": worker.user_id, "p": project},
         ).scalar()
     assert live == 1
+
+
+def test_a_token_revoked_after_use_stops_working_at_once(client, world, db) -> None:  # type: ignore[no-untyped-def]
+    """The fast path remembers a token's owner to check the token in the same statement as
+    the project; it still checks the token itself on every call."""
+    from sqlalchemy import text
+
+    *_, crew, project = labeling_team(world, items=3)
+    worker = crew[0]
+    task = _next(client, worker, project)
+    assert task.status_code == 200
+    assert _next(client, worker, project).json() == task.json()  # the owner is known now
+    with db.write_engine.begin() as conn:
+        conn.execute(
+            text("UPDATE api_token SET revoked_at = CURRENT_TIMESTAMP WHERE user_id = :u"),
+            {"u": worker.user_id},
+        )
+    refused = _next(client, worker, project)
+    assert refused.status_code == 401
+    assert refused.json()["error"]["code"] == "token_revoked"
+    submit = client.post(
+        f"/api/v1/assignments/{task.json()['assignment_id']}/submit",
+        json={"result": RESULT, "client_submission_id": "k-1"},
+        headers=worker.headers,
+    )
+    assert submit.status_code == 401
+    assert submit.json()["error"]["code"] == "token_revoked"

@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any, TypeVar
 
+import orjson
 from sqlalchemy.exc import IntegrityError, OperationalError
 
 from datadam.access.actor import Actor
@@ -38,8 +39,8 @@ from datadam.assignment.service import (
     checked_result,
     context_from,
     context_statement,
+    next_task_after,
     next_task_steps,
-    prepare_submission,
     project_statement,
     store,
     store_params,
@@ -47,7 +48,7 @@ from datadam.assignment.service import (
 )
 from datadam.domain.enums import AssignmentStatus, ProjectStatus, Stage
 from datadam.errors import NotAllowed
-from datadam.storage.conversation import Rows, Steps, drive_async, drive_sqlite, run_async
+from datadam.storage.conversation import Rows, Steps, ask, drive_async, drive_sqlite, run_async
 from datadam.storage.db import Database
 from datadam.storage.types import utcnow
 
@@ -72,27 +73,37 @@ class Submitted:
 
 
 class SqliteLoop:
-    """The worker loop on a bare `sqlite3` connection, run on the event loop."""
+    """The worker loop on a bare `sqlite3` connection, run on the event loop.
+
+    As on PostgreSQL (see `PostgresLoop`), the token is checked in the same statement as the
+    project or the assignment, with the owner of a token seen before taken from `owners`.
+    """
 
     def __init__(self, db: Database) -> None:
         self.db = db.nowait
+        self.owners: dict[str, int] = {}
 
     async def next_task(self, token: str, project_id: int) -> Task | None:
+        token_hash = sha256_hex(token)
+        owner = self.owners.get(token_hash)
         with self._connection() as conn:
-            actor = drive_sqlite(conn, token_actor(token))
-            return _write(conn, next_task_steps("sqlite", actor, project_id))
+            if owner is None:
+                actor = drive_sqlite(conn, token_actor(token))
+                _remember(self.owners, token_hash, actor.user_id)
+                return _write(conn, next_task_steps("sqlite", actor, project_id))
+            return _write(conn, _next_with_token("sqlite", token_hash, owner, project_id))
 
     async def submit(
         self, token: str, assignment_id: int, result: Any, key: str, next_in: int | None
     ) -> Submitted:
         key = submission_key(key)
         with self._connection() as conn:
-            actor = drive_sqlite(conn, token_actor(token))
-            ctx, clean = drive_sqlite(
-                conn, prepare_submission(self.db, actor, assignment_id, result)
-            )
+            statement = _with_token("sqlite", sha256_hex(token), context_statement(assignment_id))
+            actor, rows = _split_token(drive_sqlite(conn, ask(*statement)))
+            ctx = context_from(actor, assignment_id, rows)
             if ctx.item_stage == Stage.GOLD.value:
                 raise Fallback
+            clean = drive_sqlite(conn, checked_result(self.db, ctx, result))
             done = _write(conn, store("sqlite", ctx, actor.user_id, key, clean))
             upcoming, checked = None, next_in is not None
             if next_in is not None:
@@ -106,6 +117,23 @@ class SqliteLoop:
 
     def _connection(self) -> Any:
         return _Checkout(self.db)
+
+
+def _next_with_token(
+    dialect: str, token_hash: str, owner: int, project_id: int
+) -> Steps[Task | None]:
+    """Next task with the token checked in its first statement (see `PostgresLoop`)."""
+    statement = _with_token(dialect, token_hash, project_statement(dialect, project_id, owner))
+    actor, rows = _split_token((yield from ask(*statement)))
+    if actor.user_id != owner:
+        raise Fallback  # cannot happen: a token keeps its owner
+    return (yield from next_task_after(dialect, actor, project_id, rows))
+
+
+def _remember(owners: dict[str, int], token_hash: str, user_id: int) -> None:
+    if len(owners) >= MAX_OWNERS:
+        owners.clear()
+    owners[token_hash] = user_id
 
 
 class _Checkout:
@@ -174,14 +202,10 @@ class PostgresLoop:
         async with pool.connection() as conn:
             if owner is None:
                 actor = await drive_async(conn, token_actor(token))
-                self._remember(token_hash, actor.user_id)
+                _remember(self.owners, token_hash, actor.user_id)
                 return await self._next_in_transaction(conn, actor, project_id)
-            found = await run_async(
-                conn,
-                *_with_token(
-                    token_hash, project_statement("postgresql", project_id, owner, lock=False)
-                ),
-            )
+            project = project_statement("postgresql", project_id, owner, lock=False)
+            found = await run_async(conn, *_with_token("postgresql", token_hash, project))
             actor, rows = _split_token(found)
             if actor.user_id != owner:
                 raise Fallback  # cannot happen: a token keeps its owner
@@ -194,7 +218,8 @@ class PostgresLoop:
         pool = await self._open()
         async with pool.connection() as conn:
             found = await run_async(
-                conn, *_with_token(sha256_hex(token), context_statement(assignment_id))
+                conn,
+                *_with_token("postgresql", sha256_hex(token), context_statement(assignment_id)),
             )
             actor, rows = _split_token(found)
             ctx = context_from(actor, assignment_id, rows)
@@ -257,11 +282,6 @@ class PostgresLoop:
         async with conn.transaction():
             return await drive_async(conn, next_task_steps("postgresql", actor, project_id))
 
-    def _remember(self, token_hash: str, user_id: int) -> None:
-        if len(self.owners) >= MAX_OWNERS:
-            self.owners.clear()
-        self.owners[token_hash] = user_id
-
     async def _open(self) -> Any:
         if self._pool is not None:
             return self._pool
@@ -289,26 +309,37 @@ class PostgresLoop:
             self._pool = None
 
 
-# The token's row with its memberships folded into arrays (PostgreSQL), so that it can share a
-# statement with the rows of another query: `_with_token` puts it beside every row of that
-# query (or beside one empty row), `_split_token` takes the two apart.
+# The token's row with its memberships folded into arrays, so that it can share a statement
+# with the rows of another query: `_with_token` puts it beside every row of that query (or
+# beside one empty row), `_split_token` takes the two apart. SQLite's arrays are JSON text.
 _OWNER_ROW_SQL = (
     "SELECT u.id, u.email, u.display_name, u.pseudonym, u.locale, u.is_active, t.revoked_at, "
-    "t.expires_at, array_agg(m.organization_id ORDER BY m.organization_id, m.role), "
-    "array_agg(o.kind ORDER BY m.organization_id, m.role), "
-    "array_agg(m.role ORDER BY m.organization_id, m.role) "
+    "t.expires_at, {agg}(m.organization_id{order}), {agg}(o.kind{order}), {agg}(m.role{order}) "
     "FROM api_token t JOIN user_account u ON u.id = t.user_id "
-    "LEFT JOIN membership m ON m.user_id = u.id "
+    "LEFT JOIN {members} m ON m.user_id = u.id "
     "LEFT JOIN organization o ON o.id = m.organization_id "
     "WHERE t.token_hash = :h GROUP BY u.id, t.id"
 )
+_OWNER_ROW = {
+    "postgresql": _OWNER_ROW_SQL.format(
+        agg="array_agg", order=" ORDER BY m.organization_id, m.role", members="membership"
+    ),
+    # json_group_array keeps the order of its input (SQLite 3.40 has no ORDER BY in aggregates)
+    "sqlite": _OWNER_ROW_SQL.format(
+        agg="json_group_array",
+        order="",
+        members="(SELECT * FROM membership ORDER BY organization_id, role)",
+    ),
+}
 _TOKEN_WIDTH = 11
 
 
-def _with_token(token_hash: str, other: tuple[str, dict[str, Any]]) -> tuple[str, dict[str, Any]]:
+def _with_token(
+    dialect: str, token_hash: str, other: tuple[str, dict[str, Any]]
+) -> tuple[str, dict[str, Any]]:
     sql = (
-        f"SELECT tk.*, o.* FROM (SELECT 1) one LEFT JOIN ({_OWNER_ROW_SQL}) tk ON true "  # noqa: S608
-        f"LEFT JOIN ({other[0]}) o ON true"
+        f"SELECT tk.*, o.* FROM (SELECT 1) one LEFT JOIN ({_OWNER_ROW[dialect]}) tk ON 1 = 1 "  # noqa: S608
+        f"LEFT JOIN ({other[0]}) o ON 1 = 1"
     )
     return sql, other[1] | {"h": token_hash}
 
@@ -319,7 +350,8 @@ def _split_token(found: Rows) -> tuple[Actor, Rows]:
     token_rows = []
     if first[0] is not None:
         head = tuple(first[:8])
-        token_rows = [head + grant for grant in zip(*first[8:_TOKEN_WIDTH], strict=True)]
+        grants = [orjson.loads(v) if isinstance(v, str) else v for v in first[8:_TOKEN_WIDTH]]
+        token_rows = [head + grant for grant in zip(*grants, strict=True)]
     actor = actor_from_token_rows(token_rows)
     rows = [row[_TOKEN_WIDTH:] for row in found.rows if row[_TOKEN_WIDTH] is not None]
     return actor, Rows(rows, len(rows))
