@@ -256,8 +256,8 @@ def lock_worker_sql(dialect: str) -> str:
     return ""
 
 
-_LOCK_WORKER = (
-    f"SELECT pg_advisory_xact_lock({ADVISORY_NAMESPACE}, CAST(:w AS integer)),"
+_LOCK_WORKER = (  # the namespace is a module constant
+    f"SELECT pg_advisory_xact_lock({ADVISORY_NAMESPACE}, CAST(:w AS integer)),"  # noqa: S608
     " set_config('synchronous_commit', 'off', true)"
 )
 
