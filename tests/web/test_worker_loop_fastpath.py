@@ -187,3 +187,29 @@ def test_a_token_revoked_after_use_stops_working_at_once(client, world, db) -> N
     )
     assert submit.status_code == 401
     assert submit.json()["error"]["code"] == "token_revoked"
+
+
+def test_a_token_that_runs_out_after_use_is_refused(client, world, db) -> None:  # type: ignore[no-untyped-def]
+    """Actors built from token rows are reused while the rows read stay the same; the expiry
+    time is checked again on every call."""
+    from datetime import timedelta
+
+    import time_machine
+    from sqlalchemy import text
+
+    from datadam.assignment.queue import db_time
+    from datadam.storage.types import utcnow
+
+    *_, crew, project = labeling_team(world, items=3)
+    worker = crew[0]
+    with db.write_engine.begin() as conn:
+        conn.execute(
+            text("UPDATE api_token SET expires_at = :t WHERE user_id = :u"),
+            {"t": db_time(db.dialect, utcnow() + timedelta(hours=1)), "u": worker.user_id},
+        )
+    assert _next(client, worker, project).status_code == 200
+    assert _next(client, worker, project).status_code == 200
+    with time_machine.travel(utcnow() + timedelta(hours=2)):
+        refused = _next(client, worker, project)
+    assert refused.status_code == 401
+    assert refused.json()["error"]["code"] == "token_expired"

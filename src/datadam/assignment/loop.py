@@ -30,7 +30,7 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 
 from datadam.access.actor import Actor
 from datadam.access.authn import actor_from_token_rows, sha256_hex, token_actor
-from datadam.assignment.queue import WINDOW, own_or_claim_sql, reap_due
+from datadam.assignment.queue import WINDOW, aware, own_or_claim_sql, reap_due
 from datadam.assignment.service import (
     SUBMIT_PG,
     Submission,
@@ -347,11 +347,33 @@ def _with_token(
 def _split_token(found: Rows) -> tuple[Actor, Rows]:
     """The actor (or NotAuthenticated) and the other query's rows."""
     first = found.rows[0]
-    token_rows = []
-    if first[0] is not None:
-        head = tuple(first[:8])
-        grants = [orjson.loads(v) if isinstance(v, str) else v for v in first[8:_TOKEN_WIDTH]]
-        token_rows = [head + grant for grant in zip(*grants, strict=True)]
-    actor = actor_from_token_rows(token_rows)
+    key = tuple(str(v) if isinstance(v, list) else v for v in first[:_TOKEN_WIDTH])
+    actor = _actors.get(key)
+    if actor is None or _expired(first[7]):
+        actor = actor_from_token_rows(_token_rows(first))
+        if len(_actors) >= MAX_OWNERS:
+            _actors.clear()
+        _actors[key] = actor
     rows = [row[_TOKEN_WIDTH:] for row in found.rows if row[_TOKEN_WIDTH] is not None]
     return actor, Rows(rows, len(rows))
+
+
+# Actors built from token rows, keyed by the whole row as read (user, token state and
+# memberships), so that any change read from the database builds a new one; only the
+# expiry time, which passes without a change, is checked again on every call.
+_actors: dict[tuple[Any, ...], Actor] = {}
+
+
+def _expired(expires_at: Any) -> bool:
+    if expires_at is None:
+        return False
+    return aware(expires_at) <= utcnow()
+
+
+def _token_rows(first: Any) -> list[tuple[Any, ...]]:
+    """`ACTOR_BY_KEY_SQL`'s rows from the folded row (none when the token is unknown)."""
+    if first[0] is None:
+        return []
+    head = tuple(first[:8])
+    grants = [orjson.loads(v) if isinstance(v, str) else v for v in first[8:_TOKEN_WIDTH]]
+    return [head + grant for grant in zip(*grants, strict=True)]

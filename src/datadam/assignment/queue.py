@@ -330,7 +330,9 @@ def release_lease(dialect: str, *, assignment_id: int, worker_id: int, reason: s
 def db_time(dialect: str, value: datetime) -> Any:
     """Datetimes as each driver stores them: naive UTC text for SQLite, aware for PostgreSQL."""
     if dialect == "sqlite":
-        return value.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
+        if value.tzinfo is not UTC:
+            value = value.astimezone(UTC)
+        return value.replace(tzinfo=None).isoformat(" ", "microseconds")
     return value
 
 
