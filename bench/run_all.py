@@ -65,7 +65,13 @@ def _row(f: dict) -> tuple[str, str, str]:  # type: ignore[type-arg]
             f"{f['pairs_per_s']:,} pairs/s",
             f"next p50/p95 {f['next_p50_ms']}/{f['next_p95_ms']} ms, submit p50/p95 "
             f"{f['submit_p50_ms']}/{f['submit_p95_ms']} ms, server CPU "
-            f"{f['server_cpu_ms_per_pair']} ms/pair, errors {f['errors']}"
+            f"{f['server_cpu_ms_per_pair']} ms/pair"
+            + (
+                f" + {f['db_server_cpu_ms_per_pair']} ms in PostgreSQL"
+                if "db_server_cpu_ms_per_pair" in f
+                else ""
+            )
+            + f", errors {f['errors']}"
             + (f", load average {f['load_1m']}" if "load_1m" in f else ""),
         )
     return (

@@ -21,6 +21,9 @@ transaction is atomic, so such a retry is safe.
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import sqlite3
+import threading
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any, TypeVar
@@ -49,7 +52,7 @@ from datadam.assignment.service import (
 from datadam.domain.enums import AssignmentStatus, ProjectStatus, Stage
 from datadam.errors import NotAllowed
 from datadam.storage.conversation import Rows, Steps, ask, drive_async, drive_sqlite, run_async
-from datadam.storage.db import Database
+from datadam.storage.db import Database, prepare_sqlite_connection
 from datadam.storage.types import utcnow
 
 T = TypeVar("T")
@@ -82,6 +85,7 @@ class SqliteLoop:
     def __init__(self, db: Database) -> None:
         self.db = db.nowait
         self.owners: dict[str, int] = {}
+        self._local = threading.local()
 
     async def next_task(self, token: str, project_id: int) -> Task | None:
         token_hash = sha256_hex(token)
@@ -116,7 +120,15 @@ class SqliteLoop:
             return Submitted(done, upcoming, checked)
 
     def _connection(self) -> Any:
-        return _Checkout(self.db)
+        """This thread's own connection (the server's event loop has one thread), opened
+        like the nowait engine's: a held write lock fails at once."""
+        conn = getattr(self._local, "conn", None)
+        if conn is None:
+            path = self.db.engine.url.database
+            conn = sqlite3.connect(path or ":memory:", timeout=0, check_same_thread=False)
+            prepare_sqlite_connection(conn, 0.0)
+            self._local.conn = conn
+        return contextlib.nullcontext(conn)
 
 
 def _next_with_token(
@@ -136,23 +148,8 @@ def _remember(owners: dict[str, int], token_hash: str, user_id: int) -> None:
     owners[token_hash] = user_id
 
 
-class _Checkout:
-    """A pooled connection of the nowait engine, as its bare `sqlite3` connection."""
-
-    def __init__(self, db: Database) -> None:
-        self.pooled = db.engine.raw_connection()
-
-    def __enter__(self) -> Any:
-        return self.pooled.driver_connection
-
-    def __exit__(self, *exc: object) -> None:
-        self.pooled.close()
-
-
 def _write(conn: Any, steps: Steps[T]) -> T:
     """A conversation in a `BEGIN IMMEDIATE` transaction; `Fallback` when the lock is held."""
-    import sqlite3
-
     try:
         conn.execute("BEGIN IMMEDIATE")
     except sqlite3.OperationalError as err:

@@ -5,8 +5,9 @@ Rules (issue "platform core"):
   skipped or let expire), whose submitted plus live assignments are fewer than the overlap;
 - items closest to completion come first, then import order;
 - asking again while holding a live lease returns the same assignment (one live lease per
-  worker and project; PostgreSQL serialises one worker's concurrent asks with an advisory lock,
-  SQLite does so with its single writer);
+  worker and project, a partial unique index since migration 0008; the transactional path on
+  PostgreSQL also serialises one worker's concurrent asks with an advisory lock, SQLite does so
+  with its single writer);
 - an abandoned lease expires and its slot returns to the pool. The worker's own expired lease
   is ended as soon as they ask again; other workers' expired leases are reaped at most every
   `REAP_EVERY_S` seconds per project and process.
@@ -20,12 +21,14 @@ worker_id)` on assignments and annotations stands behind both.
 The candidate scan is bounded: per fill level (n_taken = overlap-1 down to 0) at most `WINDOW`
 items in id order are looked at, so a lone worker facing thousands of their own half-finished
 items does not make next-task slower over time. Only when every window holds nothing for the
-worker does an unbounded scan run (`_fallback`).
+worker does an unbounded scan run.
 
-Speed: this is the hot path of every worker, so the statements are written by hand and run on
-the driver's cursor (no SQL compilation per call); the candidate scan and the claim are one
-statement, and on PostgreSQL the claim, the new assignment and the item's payload are one
-round trip. Statements are written with `:name` parameters and translated once per dialect.
+Speed: this is the hot path of every worker, so the statements are written by hand, with
+`:name` parameters translated once per dialect, and each operation is a conversation
+(`storage.conversation`) that blocking code and the server's event loop run alike. The
+candidate scan and the claim are one statement; on PostgreSQL the claim, the new assignment
+and the item's payload are one round trip, and `own_or_claim_sql` adds the worker's own leases
+to it for the server's autocommit fast path (`assignment.loop`).
 """
 
 from __future__ import annotations

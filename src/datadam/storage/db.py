@@ -31,16 +31,21 @@ def normalise_url(url: str) -> str:
     return url
 
 
+def prepare_sqlite_connection(dbapi_connection: Any, busy_timeout_s: float) -> None:
+    """Every SQLite connection of ours: WAL, foreign keys on, BEGIN issued by us."""
+    dbapi_connection.isolation_level = None  # we issue BEGIN ourselves
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute(f"PRAGMA busy_timeout={int(busy_timeout_s * 1000)}")
+    cursor.close()
+
+
 def _configure_sqlite(engine: Engine, busy_timeout_s: float) -> None:
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
-        dbapi_connection.isolation_level = None  # we issue BEGIN ourselves
-        cursor = dbapi_connection.cursor()
-        cursor.execute("PRAGMA journal_mode=WAL")
-        cursor.execute("PRAGMA synchronous=NORMAL")
-        cursor.execute("PRAGMA foreign_keys=ON")
-        cursor.execute(f"PRAGMA busy_timeout={int(busy_timeout_s * 1000)}")
-        cursor.close()
+        prepare_sqlite_connection(dbapi_connection, busy_timeout_s)
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn: Any) -> None:
