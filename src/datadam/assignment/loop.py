@@ -56,7 +56,7 @@ from datadam.storage.db import Database, prepare_sqlite_connection
 from datadam.storage.types import utcnow
 
 T = TypeVar("T")
-PG_POOL_SIZE = 4
+PG_POOL_SIZE = 8
 MAX_OWNERS = 100_000  # remembered token owners; forgotten all at once when full
 # A worker paused by gold accuracy or not yet qualified: refused work, not a failed submit.
 GATE_CODES = ("worker_paused", "qualification_required")
