@@ -213,3 +213,76 @@ def test_a_token_that_runs_out_after_use_is_refused(client, world, db) -> None: 
         refused = _next(client, worker, project)
     assert refused.status_code == 401
     assert refused.json()["error"]["code"] == "token_expired"
+
+
+def test_the_request_limits_still_judge_what_the_fast_path_leaves(client, world) -> None:  # type: ignore[no-untyped-def]
+    """The fast path sits outside the request limits: it takes only bodies those limits would
+    pass, and everything else gets their answer."""
+    *_, crew, project = labeling_team(world, items=1)
+    worker = crew[0]
+    task = _next(client, worker, project).json()
+    url = f"/api/v1/assignments/{task['assignment_id']}/submit"
+    duplicate = b'{"result": {"sentiment": "positive"}, "client_submission_id": "a", "result": {}}'
+    answer = client.post(
+        url, content=duplicate, headers=worker.headers | {"content-type": "application/json"}
+    )
+    assert answer.status_code == 422 and answer.json()["error"]["code"] == "invalid_json"
+    nan = b'{"result": {"sentiment": NaN}, "client_submission_id": "a"}'
+    answer = client.post(
+        url, content=nan, headers=worker.headers | {"content-type": "application/json"}
+    )
+    assert answer.status_code == 422 and answer.json()["error"]["code"] == "invalid_json"
+    plain = client.post(
+        url,
+        content=b'{"result": {"sentiment": "positive"}, "client_submission_id": "a"}',
+        headers=worker.headers | {"content-type": "text/plain"},
+    )
+    assert plain.status_code == 415
+    huge = (
+        b'{"result": {"sentiment": "'
+        + b"x" * (5 * 1024 * 1024)
+        + b'"}, "client_submission_id": "a"}'
+    )
+    answer = client.post(
+        url, content=huge, headers=worker.headers | {"content-type": "application/json"}
+    )
+    assert answer.status_code == 413
+    for response in (answer, plain):
+        assert response.headers["x-content-type-options"] == "nosniff"
+    ok = client.post(
+        url,
+        json={"result": {"sentiment": "positive"}, "client_submission_id": "a"},
+        headers=worker.headers,
+    )
+    assert ok.status_code == 200, ok.text
+    assert ok.headers["content-security-policy"] == "default-src 'none'"
+
+
+@pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
+def test_sqlite_log_is_checkpointed_off_the_event_loop_until_shutdown(app, world) -> None:  # type: ignore[no-untyped-def]
+    """The event loop's SQLite connection leaves write-ahead-log checkpoints to a thread of
+    its own, which runs while the server does and ends with it."""
+    import time
+
+    from fastapi.testclient import TestClient
+
+    from datadam.assignment.loop import CHECKPOINT_EVERY_S
+
+    def checkpointers() -> int:
+        return sum(t.name == "datadam-sqlite-checkpoint" for t in threading.enumerate())
+
+    before = checkpointers()
+    *_, crew, project = labeling_team(world, items=2)
+    with TestClient(app) as client:
+        assert _next(client, crew[0], project).status_code == 200
+        assert checkpointers() == before + 1
+        conn = client.app.state.db.nowait.engine.raw_connection()
+        try:
+            mode = conn.driver_connection.execute("PRAGMA journal_mode").fetchone()[0]
+        finally:
+            conn.close()
+        assert mode == "wal"
+    deadline = time.monotonic() + 10 * CHECKPOINT_EVERY_S + 5
+    while checkpointers() > before and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert checkpointers() == before

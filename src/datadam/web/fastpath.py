@@ -124,6 +124,8 @@ class WorkerLoopFastPath:
                 self.started = False
                 if isinstance(self.loop, PostgresLoop):
                     await self.loop.close()
+                elif isinstance(self.loop, SqliteLoop):
+                    self.loop.close()
             return message
 
         return watched
