@@ -43,7 +43,7 @@ from datadam.domain.enums import AssignmentStatus, ProjectStatus, Stage
 from datadam.storage.conversation import Rows, Statement, Steps, ask
 from datadam.storage.types import utcnow
 
-WINDOW = 64
+WINDOW = 16  # per fill level; 64 meant 4x the NOT-SEEN probes and ~6% less SQLite throughput
 REAP_BATCH = 200
 REAP_EVERY_S = 2.0
 ADVISORY_NAMESPACE = 7301  # pg_advisory_xact_lock(namespace, worker id): one asker per worker
