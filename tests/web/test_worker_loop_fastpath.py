@@ -276,7 +276,7 @@ def test_sqlite_log_is_checkpointed_off_the_event_loop_until_shutdown(app, world
     with TestClient(app) as client:
         assert _next(client, crew[0], project).status_code == 200
         assert checkpointers() == before + 1
-        conn = client.app.state.db.nowait.engine.raw_connection()
+        conn = client.app.state.db.engine.raw_connection()
         try:
             mode = conn.driver_connection.execute("PRAGMA journal_mode").fetchone()[0]
         finally:

@@ -5,9 +5,9 @@ The rules are `assignment.service`'s own conversations (`next_task_steps`, `prep
 `store`); only the transactions differ:
 
 - SQLite (`SqliteLoop`): statements take tens of microseconds and writers queue on one lock
-  anyway, so they run synchronously on the event loop through the database's `nowait` twin.
-  A lock held elsewhere makes the call fail at once (`Fallback`), and the caller runs the
-  blocking route in the thread pool, where it waits for the lock.
+  anyway, so they run synchronously on the event loop, on connections that never wait for
+  the lock: a lock held elsewhere makes the call fail at once (`Fallback`), and the caller
+  runs the blocking route in the thread pool, where it waits for the lock.
 - PostgreSQL (`PostgresLoop`): each statement is a network round trip, so the calls await
   psycopg's async connections from a small pool owned by the server's event loop. The pool is
   opened on first use and closed when the server shuts down.
@@ -39,7 +39,7 @@ from datadam.assignment.service import (
     SUBMIT_PG,
     Submission,
     Task,
-    _check_work,
+    check_work,
     checked_result,
     context_from,
     context_statement,
@@ -89,7 +89,7 @@ class SqliteLoop:
     """
 
     def __init__(self, db: Database) -> None:
-        self.db = db.nowait
+        self.db = db
         self.owners: dict[str, int] = {}
         self._local = threading.local()
         self._checkpointer = _Checkpointer(self.db.engine.url.database or ":memory:", self)
@@ -130,8 +130,8 @@ class SqliteLoop:
             return Submitted(done, upcoming, checked)
 
     def _connection(self) -> Any:
-        """This thread's own connection (the server's event loop has one thread), opened
-        like the nowait engine's: a held write lock fails at once."""
+        """This thread's own connection (the server's event loop has one thread), on which a
+        write lock held elsewhere fails at once."""
         conn = getattr(self._local, "conn", None)
         if conn is None:
             path = self.db.engine.url.database
@@ -290,7 +290,7 @@ class PostgresLoop:
         self, conn: Any, actor: Actor, project_id: int, found: Rows
     ) -> Task | None:
         """Next task once the project statement has answered: statement 2, or a transaction."""
-        project = _check_work(actor, project_id, found.rows, 0)
+        project = check_work(actor, project_id, found.rows, 0)
         if found.rows[0][7] is not None or reap_due(project.id):
             return await self._next_in_transaction(conn, actor, project_id)
         if project.status != ProjectStatus.ACTIVE.value:

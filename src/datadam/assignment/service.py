@@ -97,7 +97,7 @@ _PROJECT = (
 )
 
 
-def _check_work(actor: Actor, project_id: int, rows: list[Any], first: int) -> ProjectRow:
+def check_work(actor: Actor, project_id: int, rows: list[Any], first: int) -> ProjectRow:
     """The project from rows whose columns from `first` on are the project's (+ a vendor id)."""
     if not rows:
         raise NotFound(f"no project {project_id}", field="project_id")
@@ -132,7 +132,7 @@ def next_task_after(
 ) -> Steps[Task | None]:
     """`next_task_steps` once `project_statement` has answered (and, when given, the
     worker's `own_leases_statement`, read after their lock)."""
-    project = _check_work(actor, project_id, found.rows, 0)
+    project = check_work(actor, project_id, found.rows, 0)
     gold_rate = yield from check_gate(
         project_id=project.id, worker_id=actor.user_id, gate=found.rows[0][7:11]
     )
@@ -246,7 +246,7 @@ def context_from(actor: Actor, assignment_id: int, found: Rows) -> _Context:
     if not rows or rows[0][1] != actor.user_id:
         raise NotFound(f"no assignment {assignment_id}", field="assignment_id")
     item_id, _worker, status, leased_at, payload = rows[0][:5]
-    project = _check_work(actor, rows[0][5], rows, 5)
+    project = check_work(actor, rows[0][5], rows, 5)
     return _Context(
         assignment_id,
         item_id,

@@ -60,12 +60,11 @@ def _configure_sqlite(engine: Engine, busy_timeout_s: float) -> None:
             raise DBAPIError.instance(statement, None, err, sqlite3.Error) from err
 
 
-def make_engine(url: str, *, pool_size: int = 20, nowait: bool = False) -> Engine:
-    """An engine for `url`. With `nowait` (SQLite only), a writer that finds the database
-    locked fails at once with `OperationalError` instead of waiting: see `Database.nowait`."""
+def make_engine(url: str, *, pool_size: int = 20) -> Engine:
+    """An engine for `url` (SQLite writers wait up to `SQLITE_BUSY_TIMEOUT_S` for the lock)."""
     url = normalise_url(url)
     if url.startswith("sqlite"):
-        busy = 0.0 if nowait else SQLITE_BUSY_TIMEOUT_S
+        busy = SQLITE_BUSY_TIMEOUT_S
         engine = create_engine(
             url,
             connect_args={"timeout": busy, "check_same_thread": False},
@@ -74,8 +73,6 @@ def make_engine(url: str, *, pool_size: int = 20, nowait: bool = False) -> Engin
         )
         _configure_sqlite(engine, busy)
         return engine
-    if nowait:
-        raise ValueError("nowait engines are for SQLite, whose writers queue on one lock")
     return create_engine(
         url,
         pool_size=pool_size,
@@ -95,21 +92,6 @@ class Database:
         self.write_engine = self.engine.execution_options(datadam_write=True)
         self._read_sessions = sessionmaker(self.engine, expire_on_commit=False)
         self._write_sessions = sessionmaker(self.write_engine, expire_on_commit=False)
-        self._nowait: Database | None = None
-
-    @property
-    def nowait(self) -> Database:
-        """SQLite: the same file through a small pool whose writers never wait for the lock.
-
-        The web server runs the worker loop's statements on its event loop through this twin:
-        a lock held elsewhere (another process, or a request in the thread pool) makes the
-        call fail at once with `OperationalError` rather than stall every other request, and
-        the caller retries in the thread pool through the waiting engine.
-        """
-        if self._nowait is None:
-            url = self.engine.url.render_as_string(hide_password=False)
-            self._nowait = Database(make_engine(url, pool_size=2, nowait=True))
-        return self._nowait
 
     @property
     def dialect(self) -> str:
@@ -132,8 +114,6 @@ class Database:
             yield session
 
     def dispose(self) -> None:
-        if self._nowait is not None:
-            self._nowait.dispose()
         self.engine.dispose()
 
 

@@ -14,15 +14,15 @@ range, a Bearer token, no query string except `next_in_project=ID` on submit, an
 a body the route's own model (`SubmitRequest`) accepts. Anything else (session cookies, odd
 ids, invalid bodies, ...) goes on to FastAPI unchanged, so every error keeps its one source.
 
-A taken request is served by `assignment.loop`: on SQLite synchronously on the event loop
-through the database's `nowait` twin, on PostgreSQL through psycopg's async connections, using
-the same conversations as the blocking routes. Whatever that path leaves aside (`Fallback`: a
-lock held elsewhere on SQLite, an answer to a gold question, a racing duplicate submission),
-and every PostgreSQL request of an app whose lifespan has not started (a test client used
-without `with`, whose requests each run on a fresh event loop), runs the route functions
-themselves (`take_next_task`, `submit`) in the thread pool instead. Errors go through the
-app's exception handlers (`web/errors.py`), and unexpected ones propagate to the server-error
-handler as usual.
+A taken request is served by `assignment.loop`: on SQLite synchronously on the event loop, on
+connections that never wait for the write lock; on PostgreSQL through psycopg's async
+connections; with the same conversations as the blocking routes. Whatever that path leaves
+aside (`Fallback`: a lock held elsewhere on SQLite, an answer to a gold question, a racing
+duplicate submission), and every PostgreSQL request of an app whose lifespan has not started (a
+test client used without `with`, whose requests each run on a fresh event loop), runs the route
+functions themselves (`take_next_task`, `submit`) in the thread pool instead. Errors go through
+the app's exception handlers (`web/errors.py`), and unexpected ones propagate to the
+server-error handler as usual.
 """
 
 from __future__ import annotations
