@@ -39,7 +39,7 @@ from datetime import UTC, datetime, timedelta
 from functools import cache
 from typing import Any
 
-from datadam.domain.enums import AssignmentStatus, ProjectStatus, Stage
+from datadam.domain.enums import AssignmentStatus, Stage
 from datadam.storage.conversation import Rows, Statement, Steps, ask
 from datadam.storage.types import utcnow
 
@@ -270,21 +270,10 @@ def reap_due(project_id: int) -> bool:
     return time.monotonic() - _last_reap.get(project_id, -1e9) >= REAP_EVERY_S
 
 
-def lease_next_item(dialect: str, *, project: Any, worker_id: int) -> Steps[Lease | None]:
-    """Inside a write transaction: the worker's live lease, or a new one, or None.
-
-    On PostgreSQL the caller holds the worker's advisory lock (see `lock_worker_sql`).
-    """
-    if project.status != ProjectStatus.ACTIVE.value:
-        return None
-    live = yield from find_live_lease(dialect, project_id=project.id, worker_id=worker_id)
-    if live is not None:
-        return live
-    return (yield from lease_new_item(dialect, project=project, worker_id=worker_id))
-
-
 def lease_new_item(dialect: str, *, project: Any, worker_id: int) -> Steps[Lease | None]:
-    """`lease_next_item` for a worker known to hold no live lease in an active project."""
+    """Inside a write transaction: a new lease for a worker known to hold no live lease in an
+    active project, or None. On PostgreSQL the caller holds the worker's advisory lock (see
+    `lock_worker_sql`)."""
     yield from reap_expired(dialect, project_id=project.id)
     now = utcnow()
     expires = now + timedelta(seconds=project.lease_seconds)

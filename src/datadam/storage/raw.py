@@ -38,15 +38,5 @@ def run(conn: Connection, sql: str, params: dict[str, Any] | None = None) -> Any
     return cursor
 
 
-def run_many(conn: Connection, sql: str, rows: list[dict[str, Any]]) -> None:
-    cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
-    statement = for_dialect(sql, conn.dialect.name)
-    try:
-        cursor.executemany(statement, rows)
-    except conn.dialect.loaded_dbapi.Error as err:
-        raise _wrapped(conn, statement, rows, err) from err
-    cursor.close()
-
-
 def _wrapped(conn: Connection, statement: str, params: Any, err: Exception) -> Exception:
     return DBAPIError.instance(statement, params, err, conn.dialect.loaded_dbapi.Error)

@@ -45,6 +45,7 @@ from datadam.storage.conversation import drive
 from datadam.storage.db import Database
 from datadam.web.api.assignments import submit_response, task_public
 from datadam.web.api.wire import MAX_ID
+from datadam.web.limits import replaying
 
 Message = dict[str, Any]
 Receive = Callable[[], Awaitable[Message]]
@@ -76,7 +77,7 @@ class WorkerLoopFastPath:
             return
         parsed = _parsed(route, body)
         if parsed is _REFUSED:
-            await self.app(scope, _replaying(body, receive), send)
+            await self.app(scope, replaying(body, receive), send)
             return
         app = scope["app"]
         request = Request(scope, receive)
@@ -228,19 +229,6 @@ async def _read_body(receive: Receive) -> bytes | None:
         chunks.append(message.get("body", b""))
         if not message.get("more_body", False):
             return b"".join(chunks)
-
-
-def _replaying(body: bytes, receive: Receive) -> Receive:
-    sent = False
-
-    async def replay() -> Message:
-        nonlocal sent
-        if not sent:
-            sent = True
-            return {"type": "http.request", "body": body, "more_body": False}
-        return await receive()
-
-    return replay
 
 
 def _handler_for(handlers: dict[Any, Any], exc: Exception) -> Any:

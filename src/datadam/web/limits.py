@@ -180,16 +180,22 @@ class RequestLimits:
         if problem is not None:
             await _reply(scope, receive, send, 422, "invalid_json", problem)
             return
-        replayed = False
+        await self.app(scope, replaying(body, receive), send)
 
-        async def replay() -> Message:
-            nonlocal replayed
-            if not replayed:
-                replayed = True
-                return {"type": "http.request", "body": body, "more_body": False}
-            return await receive()
 
-        await self.app(scope, replay, send)
+def replaying(body: bytes, receive: Receive) -> Receive:
+    """`receive` for an app downstream of a middleware that has read the whole body: the body
+    once, then whatever the client sends next (a disconnect)."""
+    sent = False
+
+    async def replay() -> Message:
+        nonlocal sent
+        if not sent:
+            sent = True
+            return {"type": "http.request", "body": body, "more_body": False}
+        return await receive()
+
+    return replay
 
 
 def json_problem(body: bytes, *, max_depth: int = MAX_JSON_DEPTH) -> str | None:
