@@ -286,3 +286,144 @@ def test_sqlite_log_is_checkpointed_off_the_event_loop_until_shutdown(app, world
     while checkpointers() > before and time.monotonic() < deadline:
         time.sleep(0.05)
     assert checkpointers() == before
+
+
+def _ask_and_submit(client, person, project, key: str) -> None:  # type: ignore[no-untyped-def]
+    task = _next(client, person, project)
+    assert task.status_code == 200, task.text
+    done = client.post(
+        f"/api/v1/assignments/{task.json()['assignment_id']}/submit",
+        json={"result": RESULT, "client_submission_id": key},
+        headers=person.headers,
+    )
+    assert done.status_code == 200, done.text
+
+
+CHANGES = {
+    # what changes after the worker was cleared -> the answer to their next ask
+    "membership_removed": (
+        "DELETE FROM membership WHERE user_id = :u",
+        404,
+    ),
+    "vendor_access_withdrawn": (
+        "DELETE FROM project_access WHERE project_id = :p",
+        404,
+    ),
+    "role_changed": (
+        "UPDATE membership SET role = 'inspector' WHERE user_id = :u",
+        403,
+    ),
+    "user_deactivated": (
+        "UPDATE user_account SET is_active = false WHERE id = :u",
+        401,
+    ),
+    "project_paused": (
+        "UPDATE project SET status = 'paused' WHERE id = :p",
+        204,
+    ),
+    "qualification_required": (
+        "INSERT INTO quality_settings (project_id, gold_rate, qualification_required, "
+        "min_gold_answers, pause_threshold, pass_mark, max_attempts, updated_at) "
+        "VALUES (:p, 0, true, 10, 0.5, 0.8, 3, CURRENT_TIMESTAMP)",
+        403,
+    ),
+}
+
+
+@pytest.mark.parametrize("change", sorted(CHANGES))
+def test_every_change_after_a_worker_was_cleared_is_judged_at_their_next_ask(  # type: ignore[no-untyped-def]
+    client, world, db, change
+) -> None:
+    """On PostgreSQL, next task leases in the same statement that reads the token and the
+    project when those rows are exactly as they were when the worker was last cleared; any
+    change to them, however small, must be judged again before anything is leased."""
+    from sqlalchemy import text
+
+    *_, crew, project = labeling_team(world, items=6)
+    worker = crew[0]
+    for n in range(3):  # cleared, then leasing in one statement
+        _ask_and_submit(client, worker, project, f"k-{n}")
+    sql, status = CHANGES[change]
+    with db.write_engine.begin() as conn:
+        conn.execute(text(sql), {"u": worker.user_id, "p": project})
+    answer = _next(client, worker, project)
+    assert answer.status_code == status, answer.text
+    with db.engine.connect() as conn:
+        live = conn.execute(
+            text("SELECT COUNT(*) FROM assignment WHERE worker_id = :w AND status = 'active'"),
+            {"w": worker.user_id},
+        ).scalar()
+    assert live == 0  # nothing was leased to them
+
+
+@pytest.mark.parametrize("backend", ["postgresql"], indirect=True)
+def test_a_cleared_worker_asks_and_submits_in_one_postgresql_statement_each(  # type: ignore[no-untyped-def]
+    client, world, monkeypatch
+) -> None:
+    """The round trips are the server's main cost on PostgreSQL: once a worker was cleared
+    for a project, next task is a single statement, and so is the submit of its lease."""
+    from datadam.assignment import loop
+
+    *_, crew, project = labeling_team(world, items=6)
+    worker = crew[0]
+    _ask_and_submit(client, worker, project, "k-0")  # learns the owner, clears the worker
+    statements: list[str] = []
+    real = loop.run_async
+
+    async def counted(conn, sql, params):  # type: ignore[no-untyped-def]
+        statements.append(sql)
+        return await real(conn, sql, params)
+
+    monkeypatch.setattr(loop, "run_async", counted)
+    task = _next(client, worker, project)
+    assert task.status_code == 200
+    assert len(statements) == 1
+    done = client.post(
+        f"/api/v1/assignments/{task.json()['assignment_id']}/submit",
+        json={"result": RESULT, "client_submission_id": "k-1"},
+        headers=worker.headers,
+    )
+    assert done.status_code == 200
+    assert len(statements) == 2
+
+
+@pytest.mark.parametrize("change", sorted(CHANGES))
+def test_a_submit_after_a_change_is_answered_as_the_route_answers_it(  # type: ignore[no-untyped-def]
+    client, world, db, change
+) -> None:
+    """On PostgreSQL a submit of a lease the server gave to a cleared worker stores in one
+    statement, only while the token's and the project's rows are as they were. After any
+    change, the fast answer and the route's answer must agree, and so must what is stored."""
+    from sqlalchemy import text
+
+    *_, crew, project = labeling_team(world, items=8)
+    fast, routed = crew[0], crew[1]
+    for n in range(2):
+        for person in (fast, routed):
+            _ask_and_submit(client, person, project, f"k-{n}")
+    leases = {p.user_id: _next(client, p, project).json()["assignment_id"] for p in (fast, routed)}
+    sql, _status = CHANGES[change]
+    with db.write_engine.begin() as conn:
+        for person in (fast, routed) if ":u" in sql else (fast,):
+            conn.execute(text(sql), {"u": person.user_id, "p": project})
+    answers = {
+        person.user_id: client.post(
+            f"/api/v1/assignments/{leases[person.user_id]}/submit{query}",
+            json={"result": RESULT, "client_submission_id": "last"},
+            headers=person.headers,
+        )
+        for person, query in ((fast, ""), (routed, "?via=router"))
+    }
+    a, b = answers[fast.user_id], answers[routed.user_id]
+    assert a.status_code == b.status_code, (a.text, b.text)
+    if a.status_code != 200:
+        assert a.json()["error"]["code"] == b.json()["error"]["code"]
+    with db.engine.connect() as conn:
+        stored = {
+            person.user_id: conn.execute(
+                text("SELECT COUNT(*) FROM annotation WHERE assignment_id = :a"),
+                {"a": leases[person.user_id]},
+            ).scalar()
+            for person in (fast, routed)
+        }
+    assert stored[fast.user_id] == stored[routed.user_id] == (1 if a.status_code == 200 else 0)

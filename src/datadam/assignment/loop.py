@@ -27,6 +27,7 @@ import threading
 import weakref
 from dataclasses import dataclass
 from datetime import timedelta
+from functools import cache
 from typing import Any, TypeVar
 
 import orjson
@@ -34,24 +35,33 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 
 from datadam.access.actor import Actor
 from datadam.access.authn import actor_from_token_rows, sha256_hex, token_actor
-from datadam.assignment.queue import WINDOW, aware, own_or_claim_sql, reap_due
+from datadam.assignment.queue import (
+    WINDOW,
+    aware,
+    own_or_claim_parts,
+    own_or_claim_sql,
+    reap_due,
+)
 from datadam.assignment.service import (
     SUBMIT_PG,
+    ProjectRow,
     Submission,
     Task,
     check_work,
     checked_result,
     context_from,
     context_statement,
+    leased_context,
     next_task_after,
     next_task_steps,
     project_statement,
     store,
     store_params,
     submission_key,
+    submit_pg_parts,
 )
 from datadam.domain.enums import AssignmentStatus, ProjectStatus, Stage
-from datadam.errors import NotAllowed
+from datadam.errors import InputError, NotAllowed
 from datadam.storage.conversation import Rows, Steps, ask, drive_async, drive_sqlite, run_async
 from datadam.storage.db import Database, prepare_sqlite_connection
 from datadam.storage.types import utcnow
@@ -60,6 +70,7 @@ T = TypeVar("T")
 PG_POOL_SIZE = 8
 CHECKPOINT_EVERY_S = 0.5
 MAX_OWNERS = 100_000  # remembered token owners; forgotten all at once when full
+MAX_LEASES = 10_000  # remembered leases given by this server
 # A worker paused by gold accuracy or not yet qualified: refused work, not a failed submit.
 GATE_CODES = ("worker_paused", "qualification_required")
 
@@ -75,6 +86,12 @@ class Submitted:
     done: Submission
     upcoming: Task | None
     next_checked: bool
+
+
+@dataclass(frozen=True)
+class _Stored:
+    submission: Submission
+    worker_id: int
 
 
 class SqliteLoop:
@@ -211,25 +228,38 @@ class PostgresLoop:
     """The worker loop on psycopg's async connections (autocommit), awaited on the event loop.
 
     Each round trip costs the server about 0.1 ms of CPU in psycopg, more than the database
-    work of a statement, so the usual pair takes four single statements, each its own
-    transaction:
+    work of a statement, so the usual pair is two statements, each its own transaction. Both
+    read the token's row (with the owner's memberships) and the project's rows (vendors and
+    quality gate) in common table expressions (`_CLEARED`), and write only when those rows
+    are exactly as they were when this worker was last cleared for the project by
+    `check_work` (their fingerprint is kept in `cleared`) and the token is within its time:
 
-    - next task: (1) the token's owner with the project, its vendors and its gate, (2)
-      `queue.own_or_claim_sql`, which ends the worker's expired leases and returns their live
-      lease or leases a new item. Statement 1 names the worker before the token is checked,
-      so the owner comes from `owners`, the owners of tokens seen before (a token never
-      changes owner); the token itself is checked on every call, in that statement.
-    - submit: (1) the token with the assignment's context, then, after validation, (2) the
-      one statement that moves, counts and stores (`service.SUBMIT_PG`).
+    - next task (`_quick_next_sql`): end the worker's expired leases and return their live
+      lease or lease a new item (`queue.own_or_claim_parts`). The rows come back either way;
+      when they changed they are judged again, and the lease takes a second statement.
+    - submit of a lease this server gave (`_QUICK_SUBMIT`, the result validated against the
+      schema and item the server knows from the lease): move, count and store
+      (`service.submit_pg_parts`). Otherwise, or when nothing was stored, the submit reads
+      the token with the assignment's context first and stores in a second statement, which
+      is where replays, late submissions and refusals are answered.
 
-    Everything less usual runs the service's conversations inside a transaction: a token not
-    seen yet, a project with quality settings (gold, pauses, qualification), a reap that is
-    due, windows with nothing for the worker; or goes to the blocking path (`Fallback`).
+    The statements name the worker before the token is checked, so the owner comes from
+    `owners`, the owners of tokens seen before (a token never changes owner); the token itself
+    is checked on every call, in the same statement.
+
+    Everything less usual runs the service's conversations inside a transaction: a project
+    with quality settings (gold, pauses, qualification), a reap that is due, windows with
+    nothing for the worker; or goes to the blocking path (`Fallback`).
     """
 
     def __init__(self, db: Database) -> None:
         self.db = db
         self.owners: dict[str, int] = {}
+        # (token hash, project id) -> (fingerprint of the rows that cleared the worker, the
+        # project as those rows told); forgotten all at once when full
+        self.cleared: dict[tuple[str, int], tuple[str, ProjectRow]] = {}
+        # assignment id -> (token hash, task) of leases given by this server, oldest first
+        self.leases: dict[int, tuple[str, Task]] = {}
         self._pool: Any = None
         self._opening: asyncio.Lock | None = None
 
@@ -239,82 +269,135 @@ class PostgresLoop:
         owner = self.owners.get(token_hash)
         async with pool.connection() as conn:
             if owner is None:
-                actor = await drive_async(conn, token_actor(token))
-                _remember(self.owners, token_hash, actor.user_id)
-                return await self._next_in_transaction(conn, actor, project_id)
-            project = project_statement("postgresql", project_id, owner, lock=False)
-            found = await run_async(conn, *_with_token("postgresql", token_hash, project))
-            actor, rows = _split_token(found)
-            if actor.user_id != owner:
-                raise Fallback  # cannot happen: a token keeps its owner
-            return await self._next_quick(conn, actor, project_id, rows)
+                owner = (await drive_async(conn, token_actor(token))).user_id
+                _remember(self.owners, token_hash, owner)
+            return await self._next_quick(conn, token_hash, owner, project_id)
+
+    def _hold(self, token_hash: str, task: Task | None) -> Task | None:
+        """Remember a lease this server gave, for a submit in one statement."""
+        if task is not None:
+            if len(self.leases) >= MAX_LEASES:
+                del self.leases[next(iter(self.leases))]  # the oldest
+            self.leases[task.assignment_id] = (token_hash, task)
+        return task
 
     async def submit(
         self, token: str, assignment_id: int, result: Any, key: str, next_in: int | None
     ) -> Submitted:
         key = submission_key(key)
         pool = await self._open()
+        token_hash = sha256_hex(token)
         async with pool.connection() as conn:
-            found = await run_async(
-                conn,
-                *_with_token("postgresql", sha256_hex(token), context_statement(assignment_id)),
-            )
-            actor, rows = _split_token(found)
-            ctx = context_from(actor, assignment_id, rows)
-            if ctx.item_stage == Stage.GOLD.value:
-                raise Fallback
-            clean = await drive_async(conn, checked_result(self.db, ctx, result))
-            now = utcnow()
-            params = store_params("postgresql", ctx, actor.user_id, key, clean, now)
-            try:
-                stored = (await run_async(conn, SUBMIT_PG, params)).first()
-            except IntegrityError as err:
-                raise Fallback from err  # a racing duplicate: answered as a replay there
-            if stored is None:
-                raise Fallback  # nothing changed: a replay, or a late submission
-            done = Submission(stored[0], ctx.assignment_id, ctx.item_id, now, False)
+            done = await self._submit_quick(conn, token_hash, assignment_id, result, key)
+            if done is None:
+                done = await self._submit_read_first(conn, token_hash, assignment_id, result, key)
             upcoming, checked = None, next_in is not None
             if next_in is not None:
                 try:
-                    found = await run_async(
-                        conn, *project_statement("postgresql", next_in, actor.user_id, lock=False)
-                    )
-                    upcoming = await self._next_quick(conn, actor, next_in, found)
+                    upcoming = await self._next_quick(conn, token_hash, done.worker_id, next_in)
                 except NotAllowed as refused:
                     if refused.code not in GATE_CODES:
                         raise
                     checked = False
-            return Submitted(done, upcoming, checked)
+            return Submitted(done.submission, upcoming, checked)
+
+    async def _submit_quick(
+        self, conn: Any, token_hash: str, assignment_id: int, result: Any, key: str
+    ) -> _Stored | None:
+        """One statement for a lease this server gave to a worker still cleared for its
+        project (see above); None when that does not apply or nothing was stored."""
+        held = self.leases.pop(assignment_id, None)
+        owner = self.owners.get(token_hash)
+        if held is None or held[0] != token_hash or owner is None:
+            return None
+        task = held[1]
+        known = self.cleared.get((token_hash, task.project_id))
+        if known is None:
+            return None
+        fingerprint, project = known
+        ctx = leased_context(assignment_id, task.item_id, project, task.leased_at, task.payload)
+        try:
+            clean = await drive_async(conn, checked_result(self.db, ctx, result))
+        except InputError:
+            return None  # answered by the usual path, which checks the token first
+        now = utcnow()
+        params = store_params("postgresql", ctx, owner, key, clean, now)
+        params |= {"h": token_hash, "fp": fingerprint}
+        try:
+            found = await run_async(conn, _QUICK_SUBMIT, params)
+        except IntegrityError as err:
+            raise Fallback from err  # a racing duplicate: answered as a replay there
+        stored = found.rows[0][0]
+        if stored is None:
+            return None  # the rows changed, a replay, or a late submission: nothing written
+        return _Stored(Submission(stored, assignment_id, task.item_id, now, False), owner)
+
+    async def _submit_read_first(
+        self, conn: Any, token_hash: str, assignment_id: int, result: Any, key: str
+    ) -> _Stored:
+        """Two statements: the token with the assignment's context, then the store."""
+        found = await run_async(
+            conn, *_with_token("postgresql", token_hash, context_statement(assignment_id))
+        )
+        actor, rows = _split_token(found)
+        ctx = context_from(actor, assignment_id, rows)
+        if ctx.item_stage == Stage.GOLD.value:
+            raise Fallback
+        clean = await drive_async(conn, checked_result(self.db, ctx, result))
+        now = utcnow()
+        params = store_params("postgresql", ctx, actor.user_id, key, clean, now)
+        try:
+            stored = (await run_async(conn, SUBMIT_PG, params)).first()
+        except IntegrityError as err:
+            raise Fallback from err  # a racing duplicate: answered as a replay there
+        if stored is None:
+            raise Fallback  # nothing changed: a replay, or a late submission
+        done = Submission(stored[0], ctx.assignment_id, ctx.item_id, now, False)
+        return _Stored(done, actor.user_id)
 
     async def _next_quick(
-        self, conn: Any, actor: Actor, project_id: int, found: Rows
+        self, conn: Any, token_hash: str, owner: int, project_id: int
     ) -> Task | None:
-        """Next task once the project statement has answered: statement 2, or a transaction."""
-        project = check_work(actor, project_id, found.rows, 0)
-        if found.rows[0][7] is not None or reap_due(project.id):
+        """Next task for a token whose owner is known: usually one statement (see above)."""
+        known = None if reap_due(project_id) else self.cleared.get((token_hash, project_id))
+        try:
+            found = await run_async(conn, *_quick_next(token_hash, owner, project_id, known))
+        except IntegrityError:  # the worker's other ask won the one live lease
+            found = await run_async(conn, *_quick_next(token_hash, owner, project_id, None))
+        actor, rows = _split_token(found)
+        if actor.user_id != owner:
+            raise Fallback  # cannot happen: a token keeps its owner
+        if rows.rows and rows.rows[0][_PROJECT_WIDTH + 1]:
+            # The rows that cleared this worker before, unchanged: the statement leased.
+            task = _task(project_id, rows.rows[0][_PROJECT_WIDTH + 2 :])
+            if task is not None:
+                return self._hold(token_hash, task)
+            return await self._next_in_transaction(conn, actor, project_id)
+        return await self._judge_and_lease(conn, token_hash, actor, project_id, rows)
+
+    async def _judge_and_lease(
+        self, conn: Any, token_hash: str, actor: Actor, project_id: int, found: Rows
+    ) -> Task | None:
+        """Rows not seen or changed since the worker was cleared: judge them, lease apart."""
+        rows = [row[:_PROJECT_WIDTH] for row in found.rows]
+        project = check_work(actor, project_id, rows, 0)
+        if rows[0][7] is not None or reap_due(project.id):
             return await self._next_in_transaction(conn, actor, project_id)
         if project.status != ProjectStatus.ACTIVE.value:
             return None
-        now = utcnow()
-        expires = now + timedelta(seconds=project.lease_seconds)
-        params = {
-            "p": project.id,
-            "w": actor.user_id,
-            "stage": Stage.LABELING.value,
-            "overlap": project.overlap,
-            "n": WINDOW,
-            "active": AssignmentStatus.ACTIVE.value,
-            "now": now,
-            "exp": expires,
-        }
+        if len(self.cleared) >= MAX_OWNERS:
+            self.cleared.clear()
+        fingerprint = found.rows[0][_PROJECT_WIDTH]
+        self.cleared[(token_hash, project_id)] = (fingerprint, project)
+        params = _lease_params(project_id, actor.user_id, project.overlap, project.lease_seconds)
         try:
             row = (await run_async(conn, own_or_claim_sql(project.overlap), params)).first()
         except IntegrityError:
             row = None  # the worker's other ask won the one live lease: find it below
-        if row is None:
-            return await self._next_in_transaction(conn, actor, project_id)
-        assignment_id, item_id, payload, media_key, leased_at, expires_at, _reused = row
-        return Task(assignment_id, project.id, item_id, payload, media_key, leased_at, expires_at)
+        task = _task(project_id, row)
+        if task is not None:
+            return self._hold(token_hash, task)
+        return await self._next_in_transaction(conn, actor, project_id)
 
     async def _next_in_transaction(self, conn: Any, actor: Actor, project_id: int) -> Task | None:
         async with conn.transaction():
@@ -415,3 +498,70 @@ def _token_rows(first: Any) -> list[tuple[Any, ...]]:
     head = tuple(first[:8])
     grants = [orjson.loads(v) if isinstance(v, str) else v for v in first[8:_TOKEN_WIDTH]]
     return [head + grant for grant in zip(*grants, strict=True)]
+
+
+def _lease_params(project_id: int, worker_id: int, overlap: int, lease_s: int) -> dict[str, Any]:
+    now = utcnow()
+    return {
+        "p": project_id,
+        "w": worker_id,
+        "stage": Stage.LABELING.value,
+        "overlap": overlap,
+        "n": WINDOW,
+        "active": AssignmentStatus.ACTIVE.value,
+        "now": now,
+        "exp": now + timedelta(seconds=lease_s),
+    }
+
+
+def _task(project_id: int, row: Any) -> Task | None:
+    """The task from `own_or_claim_parts`' answer (all NULL: nothing leased)."""
+    if row is None or row[0] is None:
+        return None
+    assignment_id, item_id, payload, media_key, leased_at, expires_at, _reused = row
+    return Task(assignment_id, project_id, item_id, payload, media_key, leased_at, expires_at)
+
+
+# The first statement of next task on PostgreSQL (see `PostgresLoop`): the token's row and the
+# project's rows, the fingerprint of both, whether it is the one that cleared the worker (and
+# the token is still within its time), and the answer of `own_or_claim_parts`, whose writes
+# happen only then.
+_PROJECT_COLUMNS = "id, owner, overlap, lease, status, version, vendor, g1, g2, g3, g4"
+_PROJECT_WIDTH = 11
+
+
+# The common table expressions `tk` (the token's row), `pr` (the project's rows), `fp` (their
+# fingerprint) and `ok` (a row when that is the fingerprint that cleared the worker, given as
+# `:fp`, and the token is still within its time).
+_CLEARED = (
+    f"tk AS ({_OWNER_ROW['postgresql']}), pr ({_PROJECT_COLUMNS}) AS ("  # noqa: S608
+    f"{project_statement('postgresql', 0, 0, lock=False)[0]}), "
+    "fp AS (SELECT md5(concat((SELECT array_agg(tk)::text FROM tk), '/', "
+    "(SELECT array_agg(pr ORDER BY pr.vendor)::text FROM pr))) AS h), "
+    "ok AS (SELECT 1 FROM fp, tk WHERE fp.h = :fp "
+    "AND (tk.expires_at IS NULL OR tk.expires_at > :now))"
+)
+_OK = "EXISTS (SELECT 1 FROM ok)"
+# Submit in one statement: the store of `service.SUBMIT_PG`, done only when `ok`.
+_QUICK_SUBMIT = f"WITH {_CLEARED}, {submit_pg_parts(_OK)} SELECT (SELECT id FROM stored)"  # noqa: S608
+
+
+@cache
+def _quick_next_sql(overlap: int) -> str:
+    ctes, answer = own_or_claim_parts(overlap, _OK)
+    return (
+        f"WITH {_CLEARED}, {ctes} SELECT tk.*, pr.*, fp.h, {_OK}, res.* "  # noqa: S608
+        "FROM (SELECT 1) one LEFT JOIN tk ON true LEFT JOIN pr ON true CROSS JOIN fp "
+        f"LEFT JOIN ({answer}) res ON true"
+    )
+
+
+def _quick_next(
+    token_hash: str, owner: int, project_id: int, known: tuple[str, ProjectRow] | None
+) -> tuple[str, dict[str, Any]]:
+    if known is None:
+        fingerprint, overlap, lease_s = "", 1, 0
+    else:
+        fingerprint, overlap, lease_s = known[0], known[1].overlap, known[1].lease_seconds
+    params = _lease_params(project_id, owner, overlap, lease_s)
+    return _quick_next_sql(overlap), params | {"h": token_hash, "fp": fingerprint}

@@ -205,27 +205,39 @@ def own_or_claim_sql(overlap: int) -> str:
     partial unique index `uq_assignment_live_worker`, which fails the second. The lease commits
     without waiting for the WAL flush, as in `lock_worker_sql`.
     """
+    ctes, answer = own_or_claim_parts(overlap, "true")
+    return f"WITH {ctes} {answer}"
+
+
+@cache
+def own_or_claim_parts(overlap: int, guard: str) -> tuple[str, str]:
+    """`own_or_claim_sql` as its common table expressions and its answer, each write done
+    only where the SQL condition `guard` (a constant) holds, for a statement that reads
+    something else first (`loop.PostgresLoop`)."""
     candidate = _best_candidate_pg(overlap, True)
-    return (
-        "WITH ended AS (UPDATE assignment SET status = 'expired', finished_at = :now "  # noqa: S608
+    ctes = (
+        "ended AS (UPDATE assignment SET status = 'expired', finished_at = :now "  # noqa: S608
         "WHERE worker_id = :w AND project_id = :p AND status = :active AND expires_at <= :now "
-        "RETURNING item_id), "
+        f"AND {guard} RETURNING item_id), "
         "given AS (UPDATE item SET n_taken = n_taken - 1 "
         "WHERE id IN (SELECT item_id FROM ended) AND n_taken > 0), "
         "own AS (SELECT a.id, a.item_id, a.leased_at, a.expires_at FROM assignment a, "
         "(SELECT set_config('synchronous_commit', 'off', true)) cfg "
         "WHERE a.worker_id = :w AND a.project_id = :p AND a.status = :active "
-        "AND a.expires_at > :now ORDER BY a.id LIMIT 1), "
+        f"AND a.expires_at > :now AND {guard} ORDER BY a.id LIMIT 1), "
         f"claimed AS (UPDATE item SET n_taken = n_taken + 1 WHERE id = ({candidate}) "
-        "AND NOT EXISTS (SELECT 1 FROM own) RETURNING id, payload, media_key), "
+        f"AND NOT EXISTS (SELECT 1 FROM own) AND {guard} RETURNING id, payload, media_key), "
         "made AS (INSERT INTO assignment (project_id, item_id, worker_id, status, leased_at,"
-        " expires_at) SELECT :p, id, :w, :active, :now, :exp FROM claimed RETURNING id, item_id) "
+        " expires_at) SELECT :p, id, :w, :active, :now, :exp FROM claimed RETURNING id, item_id)"
+    )
+    answer = (
         "SELECT made.id, made.item_id, claimed.payload, claimed.media_key, "
         "CAST(:now AS timestamptz), CAST(:exp AS timestamptz), false "
         "FROM made JOIN claimed ON claimed.id = made.item_id "
         "UNION ALL SELECT own.id, own.item_id, i.payload, i.media_key, own.leased_at, "
         "own.expires_at, true FROM own JOIN item i ON i.id = own.item_id"
     )
+    return ctes, answer
 
 
 _INSERT_ASSIGNMENT = (

@@ -17,6 +17,7 @@ from __future__ import annotations
 import weakref
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cache
 from typing import Any
 
 import orjson
@@ -221,6 +222,16 @@ class _Context:
     item_stage: str
 
 
+def leased_context(
+    assignment_id: int, item_id: int, project: ProjectRow, leased_at: datetime, payload: Any
+) -> _Context:
+    """The context of an active lease on a queue item, as the server that leased it knows it
+    (an item's payload never changes once imported)."""
+    return _Context(
+        assignment_id, item_id, project, "active", aware(leased_at), payload, Stage.LABELING.value
+    )
+
+
 _CONTEXT = (
     "SELECT a.item_id, a.worker_id, a.status, a.leased_at, i.payload, "
     "p.id, p.owner_org_id, p.overlap, p.lease_seconds, p.status, p.schema_version, "
@@ -290,15 +301,25 @@ _INSERT_ANNOTATION = (
     " {source} RETURNING id"
 )
 _VALUES = "VALUES (:p, :i, :a, :w, :r, :v, :k, :s, :now, :act)"
+
+
 # PostgreSQL: mark the assignment submitted, count the label (the shared transition statement,
 # applied only when the assignment moved) and store the annotation in one round trip.
-_SUBMIT_PG = (
-    f"WITH moved AS ({_MOVE} RETURNING item_id), counted AS ("  # noqa: S608
-    f"{COUNT_SUBMISSION_SQL} AND EXISTS (SELECT 1 FROM moved) RETURNING id) "
-    + _INSERT_ANNOTATION.format(
-        source="SELECT :p, :i, :a, :w, CAST(:r AS jsonb), :v, :k, :s, :now, :act FROM moved"
+@cache
+def submit_pg_parts(guard: str) -> str:
+    """`SUBMIT_PG`'s common table expressions, the last one `stored`; the assignment moves
+    only where the SQL condition `guard` (a constant) holds."""
+    return (
+        f"moved AS ({_MOVE} AND {guard} RETURNING item_id), counted AS ("  # noqa: S608
+        f"{COUNT_SUBMISSION_SQL} AND EXISTS (SELECT 1 FROM moved) RETURNING id), stored AS ("
+        + _INSERT_ANNOTATION.format(
+            source="SELECT :p, :i, :a, :w, CAST(:r AS jsonb), :v, :k, :s, :now, :act FROM moved"
+        )
+        + ")"
     )
-)
+
+
+_SUBMIT_PG = f"WITH {submit_pg_parts('true')} SELECT id FROM stored"  # noqa: S608
 
 
 def _stage_params(ctx: _Context) -> dict[str, Any]:
