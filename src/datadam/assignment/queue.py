@@ -206,7 +206,7 @@ def own_or_claim_sql(overlap: int) -> str:
     without waiting for the WAL flush, as in `lock_worker_sql`.
     """
     ctes, answer = own_or_claim_parts(overlap, "true")
-    return f"WITH {ctes} {answer}"
+    return f"WITH {ctes} {answer}"  # noqa: S608 - constants only
 
 
 @cache
