@@ -5,22 +5,26 @@
     .venv/bin/python bench/run_all.py --db sqlite
 
 Each benchmark runs as its own process; its JSON lines are collected into one Markdown table
-together with the machine (CPU count, load average) and the exact commands.
+together with the machine (CPU count, load average) and the exact commands. Between two
+benchmarks the machine settles (`settle`): a 1M-row import or export leaves PostgreSQL and the
+kernel writing back for a while, and the next benchmark measured in that wake ran 15-25% slower.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import subprocess
 import sys
+import time
 from datetime import UTC, datetime
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 sys.path[:0] = [str(HERE), str(HERE.parent)]
 
-from _common import machine  # noqa: E402
+from _common import PG_DEFAULT, machine  # noqa: E402
 
 DOC = HERE.parent / "docs" / "benchmarks" / "platform.md"
 
@@ -81,6 +85,23 @@ def _row(f: dict) -> tuple[str, str, str]:  # type: ignore[type-arg]
     )
 
 
+SETTLE_S = 20.0
+
+
+def settle(db: str) -> None:
+    """Let the previous benchmark's writes reach the disk before the next one starts: a
+    PostgreSQL checkpoint, the kernel's dirty pages, then a pause."""
+    if db == "postgresql":
+        from sqlalchemy import create_engine, text
+
+        engine = create_engine(PG_DEFAULT.replace("postgresql://", "postgresql+psycopg://"))
+        with engine.connect() as conn:
+            conn.execute(text("CHECKPOINT"))
+        engine.dispose()
+    os.sync()
+    time.sleep(SETTLE_S)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--db", choices=["sqlite", "postgresql", "both"], default="both")
@@ -92,6 +113,7 @@ def main() -> None:
     rows: list[tuple[str, str, str, str]] = []
     for db in dbs:
         for command in commands(db, args.full):
+            settle(db)
             ran.append(" ".join(command))
             print("$", ran[-1], flush=True)
             done = subprocess.run(command, cwd=HERE.parent, capture_output=True, text=True)

@@ -44,6 +44,9 @@ from datadam.storage.conversation import Rows, Statement, Steps, ask
 from datadam.storage.types import utcnow
 
 WINDOW = 16  # per fill level; 64 meant 4x the NOT-SEEN probes and ~6% less SQLite throughput
+# PostgreSQL: unseen candidates kept per claim, more than the other claims that can hold one
+# row lock each at a time (the server's pool of 8 connections)
+CANDIDATES = 12
 REAP_BATCH = 200
 REAP_EVERY_S = 2.0
 ADVISORY_NAMESPACE = 7301  # pg_advisory_xact_lock(namespace, worker id): one asker per worker
@@ -157,6 +160,11 @@ def _pick_sql(dialect: str, overlap: int, bounded: bool) -> str:
             "AND n_taken < :overlap) c"
         )
     # Built from constants and integer levels only; values are always bound parameters.
+    if dialect == "postgresql" and bounded:
+        # The windows come in order of preference (fullest level first, then id), and the
+        # scan stops at the first CANDIDATES unseen ones, the best of them: one NOT-SEEN
+        # probe per candidate kept rather than per window item (48 with overlap 3).
+        return f"SELECT c.id FROM {source} WHERE {_NOT_SEEN_PG} LIMIT {CANDIDATES}"  # noqa: S608
     not_seen = _NOT_SEEN_PG if dialect == "postgresql" else _NOT_SEEN
     return f"SELECT c.id FROM {source} WHERE {not_seen}"  # noqa: S608
 
