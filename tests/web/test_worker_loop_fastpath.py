@@ -366,6 +366,8 @@ def test_a_cleared_worker_asks_and_submits_in_one_postgresql_statement_each(  # 
 
     *_, crew, project = labeling_team(world, items=6)
     worker = crew[0]
+    # Other workers' expired leases are reaped every two seconds in a transaction of its own.
+    monkeypatch.setattr(loop, "reap_due", lambda project_id: False)
     _ask_and_submit(client, worker, project, "k-0")  # learns the owner, clears the worker
     statements: list[str] = []
     real = loop.run_async
@@ -427,3 +429,32 @@ def test_a_submit_after_a_change_is_answered_as_the_route_answers_it(  # type: i
             for person in (fast, routed)
         }
     assert stored[fast.user_id] == stored[routed.user_id] == (1 if a.status_code == 200 else 0)
+
+
+def test_an_item_given_back_below_the_level0_floor_is_offered_first(  # type: ignore[no-untyped-def]
+    client, world, monkeypatch
+) -> None:
+    """On PostgreSQL the level-0 window starts at the lowest id still at level 0, read now and
+    then; a slot given back in this process makes it be read again, so the item returned is
+    still the first one offered (import order)."""
+    from datadam.assignment import queue
+
+    monkeypatch.setattr(queue, "FLOOR_EVERY_S", 1e9)  # read only when forgotten
+    *_, crew, project = labeling_team(world, items=6, workers=3)
+    a, b, c = crew
+    first = {p.user_id: _next(client, p, project).json()["item_id"] for p in (a, b, c)}
+    assert first[a.user_id] == min(first.values())  # the first to ask got the first item
+    queue._floors.clear()  # the floor is read again at the next ask: above the three taken
+    skipped = client.post(
+        f"/api/v1/assignments/{_next(client, a, project).json()['assignment_id']}/skip",
+        json={"reason": "unreadable"},
+        headers=a.headers,
+    )
+    assert skipped.status_code == 204, skipped.text
+    done = client.post(
+        f"/api/v1/assignments/{_next(client, b, project).json()['assignment_id']}/submit",
+        json={"result": RESULT, "client_submission_id": "b-1"},
+        headers=b.headers,
+    )
+    assert done.status_code == 200, done.text
+    assert _next(client, b, project).json()["item_id"] == first[a.user_id]

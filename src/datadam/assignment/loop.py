@@ -38,6 +38,7 @@ from datadam.access.authn import actor_from_token_rows, sha256_hex, token_actor
 from datadam.assignment.queue import (
     WINDOW,
     aware,
+    level0_floor,
     own_or_claim_parts,
     own_or_claim_sql,
     reap_due,
@@ -360,10 +361,11 @@ class PostgresLoop:
     ) -> Task | None:
         """Next task for a token whose owner is known: usually one statement (see above)."""
         known = None if reap_due(project_id) else self.cleared.get((token_hash, project_id))
+        floor = await drive_async(conn, level0_floor("postgresql", project_id))
         try:
-            found = await run_async(conn, *_quick_next(token_hash, owner, project_id, known))
+            found = await run_async(conn, *_quick_next(token_hash, owner, project_id, known, floor))
         except IntegrityError:  # the worker's other ask won the one live lease
-            found = await run_async(conn, *_quick_next(token_hash, owner, project_id, None))
+            found = await run_async(conn, *_quick_next(token_hash, owner, project_id, None, 0))
         actor, rows = _split_token(found)
         if actor.user_id != owner:
             raise Fallback  # cannot happen: a token keeps its owner
@@ -373,10 +375,10 @@ class PostgresLoop:
             if task is not None:
                 return self._hold(token_hash, task)
             return await self._next_in_transaction(conn, actor, project_id)
-        return await self._judge_and_lease(conn, token_hash, actor, project_id, rows)
+        return await self._judge_and_lease(conn, token_hash, actor, project_id, rows, floor)
 
     async def _judge_and_lease(
-        self, conn: Any, token_hash: str, actor: Actor, project_id: int, found: Rows
+        self, conn: Any, token_hash: str, actor: Actor, project_id: int, found: Rows, floor: int
     ) -> Task | None:
         """Rows not seen or changed since the worker was cleared: judge them, lease apart."""
         rows = [row[:_PROJECT_WIDTH] for row in found.rows]
@@ -389,7 +391,9 @@ class PostgresLoop:
             self.cleared.clear()
         fingerprint = found.rows[0][_PROJECT_WIDTH]
         self.cleared[(token_hash, project_id)] = (fingerprint, project)
-        params = _lease_params(project_id, actor.user_id, project.overlap, project.lease_seconds)
+        params = _lease_params(
+            project_id, actor.user_id, project.overlap, project.lease_seconds, floor
+        )
         try:
             row = (await run_async(conn, own_or_claim_sql(project.overlap), params)).first()
         except IntegrityError:
@@ -500,9 +504,12 @@ def _token_rows(first: Any) -> list[tuple[Any, ...]]:
     return [head + grant for grant in zip(*grants, strict=True)]
 
 
-def _lease_params(project_id: int, worker_id: int, overlap: int, lease_s: int) -> dict[str, Any]:
+def _lease_params(
+    project_id: int, worker_id: int, overlap: int, lease_s: int, floor: int
+) -> dict[str, Any]:
     now = utcnow()
     return {
+        "floor": floor,
         "p": project_id,
         "w": worker_id,
         "stage": Stage.LABELING.value,
@@ -557,11 +564,15 @@ def _quick_next_sql(overlap: int) -> str:
 
 
 def _quick_next(
-    token_hash: str, owner: int, project_id: int, known: tuple[str, ProjectRow] | None
+    token_hash: str,
+    owner: int,
+    project_id: int,
+    known: tuple[str, ProjectRow] | None,
+    floor: int,
 ) -> tuple[str, dict[str, Any]]:
     if known is None:
         fingerprint, overlap, lease_s = "", 1, 0
     else:
         fingerprint, overlap, lease_s = known[0], known[1].overlap, known[1].lease_seconds
-    params = _lease_params(project_id, owner, overlap, lease_s)
+    params = _lease_params(project_id, owner, overlap, lease_s, floor)
     return _quick_next_sql(overlap), params | {"h": token_hash, "fp": fingerprint}

@@ -49,6 +49,7 @@ WINDOW = 16  # per fill level; 64 meant 4x the NOT-SEEN probes and ~6% less SQLi
 CANDIDATES = 12
 REAP_BATCH = 200
 REAP_EVERY_S = 2.0
+FLOOR_EVERY_S = 1.0
 ADVISORY_NAMESPACE = 7301  # pg_advisory_xact_lock(namespace, worker id): one asker per worker
 
 _LABELING = Stage.LABELING.value
@@ -68,6 +69,39 @@ class Lease:
 
 
 _last_reap: dict[int, float] = {}
+# PostgreSQL, per project: (when it was read, the lowest id of an item at fill level 0). An
+# item leaves level 0 for good once taken, and its old entry in `ix_item_queue` stays behind
+# as a dead entry until the table is vacuumed; the level-0 window starts at this floor instead
+# of stepping over all of them on every claim (29 index pages after 12,000 labels, growing).
+# Read again every FLOOR_EVERY_S, and forgotten when this process gives a slot back; an item
+# that another process puts back at level 0 below the floor waits at most that long, and the
+# unbounded scan, which has no floor, still finds it before anyone is told the queue is empty.
+_floors: dict[int, tuple[float, int]] = {}
+_FLOOR = (
+    "SELECT COALESCE((SELECT min(id) FROM item WHERE project_id = :p AND stage = :stage "
+    "AND n_taken = 0), (SELECT max(id) FROM item) + 1, 0)"
+)
+
+
+def level0_floor(dialect: str, project_id: int) -> Steps[int]:
+    """The id the level-0 window starts from (0 on SQLite, which updates index entries in
+    place and leaves no dead ones behind)."""
+    if dialect != "postgresql":
+        return 0
+    now = time.monotonic()
+    known = _floors.get(project_id)
+    if known is not None and now - known[0] < FLOOR_EVERY_S:
+        return known[1]
+    found = yield from ask(_FLOOR, {"p": project_id, "stage": _LABELING})
+    floor = int(found.rows[0][0])
+    _floors[project_id] = (now, floor)
+    return floor
+
+
+def _give_back(item_id: int) -> Steps[None]:
+    """Give an item's slot back; it may now be at level 0 below a floor (see `_floors`)."""
+    yield from ask(_GIVE_BACK, {"i": item_id})
+    _floors.clear()
 
 
 _OWN_LEASES = (
@@ -109,7 +143,7 @@ def _end_lease(dialect: str, assignment_id: int, now: datetime) -> Steps[None]:
         _END_LEASE, {"a": assignment_id, "now": db_time(dialect, now), "active": _ACTIVE}
     )
     if ended.rows:
-        yield from ask(_GIVE_BACK, {"i": ended.rows[0][0]})
+        yield from _give_back(ended.rows[0][0])
 
 
 def reap_expired(dialect: str, *, project_id: int, force: bool = False) -> Steps[int]:
@@ -128,7 +162,7 @@ def reap_expired(dialect: str, *, project_id: int, force: bool = False) -> Steps
     for (assignment_id,) in due.rows:
         ended = yield from ask(_END_LEASE, {"a": assignment_id, "now": now, "active": _ACTIVE})
         if ended.rows:
-            yield from ask(_GIVE_BACK, {"i": ended.rows[0][0]})
+            yield from _give_back(ended.rows[0][0])
             given_back += 1
     return given_back
 
@@ -148,9 +182,11 @@ _NOT_SEEN_PG = (
 def _pick_sql(dialect: str, overlap: int, bounded: bool) -> str:
     """The unseen candidates with room: per fill level a window, or (unbounded) all."""
     if bounded:
+        floor = " AND id >= :floor" if dialect == "postgresql" else ""  # see `_floors`
         windows = " UNION ALL ".join(
             f"SELECT * FROM (SELECT id, n_taken FROM item WHERE project_id = :p "  # noqa: S608
-            f"AND stage = :stage AND n_taken = {level} ORDER BY id LIMIT :n) w{level}"
+            f"AND stage = :stage AND n_taken = {level}{floor if level == 0 else ''} "
+            f"ORDER BY id LIMIT :n) w{level}"
             for level in range(overlap - 1, -1, -1)
         )
         source = f"({windows}) c"
@@ -298,6 +334,7 @@ def lease_new_item(dialect: str, *, project: Any, worker_id: int) -> Steps[Lease
     now = utcnow()
     expires = now + timedelta(seconds=project.lease_seconds)
     params = {
+        "floor": (yield from level0_floor(dialect, project.id)),
         "p": project.id,
         "w": worker_id,
         "stage": _LABELING,
@@ -335,7 +372,7 @@ def release_lease(dialect: str, *, assignment_id: int, worker_id: int, reason: s
     )
     if not ended.rows:
         return False
-    yield from ask(_GIVE_BACK, {"i": ended.rows[0][0]})
+    yield from _give_back(ended.rows[0][0])
     return True
 
 
