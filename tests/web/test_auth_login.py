@@ -99,13 +99,15 @@ def test_overlong_password_is_refused_fast_without_hashing(
     calls: list[str] = []
     monkeypatch.setattr(PasswordHasher, "verify", lambda *a: calls.append("verify"))
     monkeypatch.setattr(PasswordHasher, "hash", lambda *a: calls.append("hash"))
-    started = time.perf_counter()
+    started = time.process_time()  # CPU time: what a flood of such requests would cost
     response = log_in(client, password="x" * 1025)
-    elapsed = time.perf_counter() - started
+    used = time.process_time() - started
     assert response.status_code == 422
     assert response.json()["error"]["code"] == "password_too_long"
     assert calls == []
-    assert elapsed < 0.5  # C-01 asks < 50 ms; the margin absorbs a loaded CI box
+    # C-01 asks < 50 ms; CPU time, unlike wall time, does not grow when other work loads the
+    # machine, and the margin covers the test client's own request handling.
+    assert used < 0.5
 
 
 def test_unknown_fields_are_refused(client, db, settings) -> None:  # type: ignore[no-untyped-def]

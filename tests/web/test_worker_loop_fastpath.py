@@ -458,3 +458,42 @@ def test_an_item_given_back_below_the_level0_floor_is_offered_first(  # type: ig
     )
     assert done.status_code == 200, done.text
     assert _next(client, b, project).json()["item_id"] == first[a.user_id]
+
+
+@pytest.mark.parametrize("backend", ["postgresql"], indirect=True)
+def test_a_lease_the_server_no_longer_holds_is_still_submitted(  # type: ignore[no-untyped-def]
+    client, world, db, monkeypatch
+) -> None:
+    """The leases kept for one-statement submits are bounded; a lease pushed out submits
+    through the path that reads the assignment first."""
+    from sqlalchemy import text
+
+    from datadam.assignment import loop
+
+    monkeypatch.setattr(loop, "MAX_LEASES", 1)
+    *_, crew, project = labeling_team(world, items=6)
+    first, second = crew[0], crew[1]
+    _ask_and_submit(client, first, project, "k-0")
+    task = _next(client, first, project).json()
+    _next(client, second, project)  # pushes the first worker's lease out
+    statements: list[str] = []
+    real = loop.run_async
+
+    async def counted(conn, sql, params):  # type: ignore[no-untyped-def]
+        statements.append(sql)
+        return await real(conn, sql, params)
+
+    monkeypatch.setattr(loop, "run_async", counted)
+    done = client.post(
+        f"/api/v1/assignments/{task['assignment_id']}/submit",
+        json={"result": RESULT, "client_submission_id": "k-1"},
+        headers=first.headers,
+    )
+    assert done.status_code == 200, done.text
+    assert len(statements) == 2
+    with db.engine.connect() as conn:
+        stored = conn.execute(
+            text("SELECT COUNT(*) FROM annotation WHERE assignment_id = :a"),
+            {"a": task["assignment_id"]},
+        ).scalar()
+    assert stored == 1

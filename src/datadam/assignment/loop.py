@@ -71,7 +71,9 @@ T = TypeVar("T")
 PG_POOL_SIZE = 8
 CHECKPOINT_EVERY_S = 0.5
 MAX_OWNERS = 100_000  # remembered token owners; forgotten all at once when full
-MAX_LEASES = 10_000  # remembered leases given by this server
+# Leases this server gave, kept for a submit in one statement (with the item's payload, to
+# validate against): about one per active worker; the oldest go first beyond this many.
+MAX_LEASES = 2_000
 # A worker paused by gold accuracy or not yet qualified: refused work, not a failed submit.
 GATE_CODES = ("worker_paused", "qualification_required")
 
