@@ -299,6 +299,21 @@ def _ask_and_submit(client, person, project, key: str) -> None:  # type: ignore[
     assert done.status_code == 200, done.text
 
 
+def _count_statements(monkeypatch) -> list[str]:  # type: ignore[no-untyped-def]
+    """The SQL of every statement the PostgreSQL worker loop sends from now on."""
+    from datadam.assignment import loop
+
+    statements: list[str] = []
+    real = loop.run_async
+
+    async def counted(conn, sql, params):  # type: ignore[no-untyped-def]
+        statements.append(sql)
+        return await real(conn, sql, params)
+
+    monkeypatch.setattr(loop, "run_async", counted)
+    return statements
+
+
 CHANGES = {
     # what changes after the worker was cleared -> the answer to their next ask
     "membership_removed": (
@@ -369,14 +384,7 @@ def test_a_cleared_worker_asks_and_submits_in_one_postgresql_statement_each(  # 
     # Other workers' expired leases are reaped every two seconds in a transaction of its own.
     monkeypatch.setattr(loop, "reap_due", lambda project_id: False)
     _ask_and_submit(client, worker, project, "k-0")  # learns the owner, clears the worker
-    statements: list[str] = []
-    real = loop.run_async
-
-    async def counted(conn, sql, params):  # type: ignore[no-untyped-def]
-        statements.append(sql)
-        return await real(conn, sql, params)
-
-    monkeypatch.setattr(loop, "run_async", counted)
+    statements = _count_statements(monkeypatch)
     task = _next(client, worker, project)
     assert task.status_code == 200
     assert len(statements) == 1
@@ -476,14 +484,7 @@ def test_a_lease_the_server_no_longer_holds_is_still_submitted(  # type: ignore[
     _ask_and_submit(client, first, project, "k-0")
     task = _next(client, first, project).json()
     _next(client, second, project)  # pushes the first worker's lease out
-    statements: list[str] = []
-    real = loop.run_async
-
-    async def counted(conn, sql, params):  # type: ignore[no-untyped-def]
-        statements.append(sql)
-        return await real(conn, sql, params)
-
-    monkeypatch.setattr(loop, "run_async", counted)
+    statements = _count_statements(monkeypatch)
     done = client.post(
         f"/api/v1/assignments/{task['assignment_id']}/submit",
         json={"result": RESULT, "client_submission_id": "k-1"},
