@@ -572,7 +572,7 @@ def _quick_next(
     known: tuple[str, ProjectRow] | None,
     floor: int,
 ) -> tuple[str, dict[str, Any]]:
-    if known is None:
+    if known is None:  # no fingerprint matches "": the statement reads and writes nothing
         fingerprint, overlap, lease_s = "", 1, 0
     else:
         fingerprint, overlap, lease_s = known[0], known[1].overlap, known[1].lease_seconds

@@ -121,14 +121,9 @@ def own_leases_statement(project_id: int, worker_id: int) -> Statement:
     return _OWN_LEASES, {"w": worker_id, "p": project_id, "active": _ACTIVE}
 
 
-def find_live_lease(dialect: str, *, project_id: int, worker_id: int) -> Steps[Lease | None]:
-    """The worker's live lease in the project, ending any of theirs that ran out of time."""
-    own = yield from ask(*own_leases_statement(project_id, worker_id))
-    return (yield from live_lease_from(dialect, project_id, own))
-
-
 def live_lease_from(dialect: str, project_id: int, own: Rows) -> Steps[Lease | None]:
-    """`find_live_lease` once `own_leases_statement` has answered."""
+    """The worker's live lease in the project from `own_leases_statement`'s answer, ending
+    any of theirs that ran out of time."""
     now = utcnow()
     live = None
     for assignment_id, item_id, leased_at, expires_at in own.rows:
